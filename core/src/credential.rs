@@ -1,0 +1,291 @@
+//! Credentials: a schema id, the holder commitment, [`SLOTS`] attribute slots, issue and expiry
+//! days, a revocation nonce and a random salt — and their Poseidon commitment, the leaf an
+//! issuer appends to its tree.
+//!
+//! Schemas name the slots and say how each attribute of an issuer's JSON becomes a field
+//! element (codes, integers, dates as day numbers, product and organisation identifiers).
+
+use crate::{
+    day::Day,
+    field::{self, from_short_str},
+    holder::HolderCommitment,
+    poseidon, Error, Fr, Result, SLOTS,
+};
+use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Domain tag, first input of every credential commitment: the bytes of
+/// `"healthzk/credential/v1"` as a big-endian integer.
+pub fn credential_tag() -> Fr {
+    from_short_str("tag", "healthzk/credential/v1").expect("short tag")
+}
+
+/// How a schema attribute is written into its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotKind {
+    /// A numeric code (SNOMED CT concept id, LOINC code without its hyphen): an integer < 2^64.
+    Code,
+    /// A non-negative integer < 2^64.
+    Int,
+    /// A date `YYYY-MM-DD`, as days since 1970-01-01.
+    Date,
+    /// A vaccine medicinal product identifier, mapped by [`crate::presets::product_code`].
+    Product,
+    /// An organisation id `ORG-<digits>` (EU DCC `vaccine-mah-manf`): the digits as an integer.
+    Org,
+    /// An ISO 3166-1 alpha-2 country code: its two ASCII bytes as a big-endian integer.
+    Country,
+}
+
+/// A credential schema: its id and named slots (unnamed slots are 0).
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    /// Numeric id, committed in the credential and in every policy over it.
+    pub id: u64,
+    /// Name used in JSON, e.g. `vaccination/v1`.
+    pub name: &'static str,
+    /// Slot names and kinds, slot 0 first.
+    pub slots: &'static [(&'static str, SlotKind)],
+}
+
+/// A vaccination event (one FHIR `Immunization`, EU DCC `v` entry).
+pub const VACCINATION: Schema = Schema {
+    id: 1,
+    name: "vaccination/v1",
+    slots: &[
+        ("disease", SlotKind::Code),
+        ("vaccine", SlotKind::Code),
+        ("product", SlotKind::Product),
+        ("manufacturer", SlotKind::Org),
+        ("dose_number", SlotKind::Int),
+        ("series_doses", SlotKind::Int),
+        ("date", SlotKind::Date),
+        ("country", SlotKind::Country),
+    ],
+};
+
+/// All schemas this version knows.
+pub const SCHEMAS: &[Schema] = &[VACCINATION];
+
+impl Schema {
+    /// The schema called `name` (e.g. `vaccination/v1`).
+    pub fn by_name(name: &str) -> Result<&'static Schema> {
+        SCHEMAS.iter().find(|s| s.name == name).ok_or_else(|| {
+            let known: Vec<_> = SCHEMAS.iter().map(|s| s.name).collect();
+            Error::invalid(format!("unknown schema {name:?}; known: {}", known.join(", ")))
+        })
+    }
+
+    /// The schema with numeric id `id`.
+    pub fn by_id(id: u64) -> Result<&'static Schema> {
+        SCHEMAS
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| Error::invalid(format!("unknown schema id {id}")))
+    }
+
+    /// Index and kind of the slot called `name`.
+    pub fn slot(&self, name: &str) -> Result<(usize, SlotKind)> {
+        self.slots
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|i| (i, self.slots[i].1))
+            .ok_or_else(|| {
+                let known: Vec<_> = self.slots.iter().map(|(n, _)| *n).collect();
+                Error::invalid(format!(
+                    "schema {} has no attribute {name:?}; it has: {}",
+                    self.name,
+                    known.join(", ")
+                ))
+            })
+    }
+}
+
+/// Encodes one attribute value (a JSON string or number) for a slot of kind `kind`.
+pub fn encode_attribute(name: &str, kind: SlotKind, v: &serde_json::Value) -> Result<u64> {
+    let want = |what: &str| Error::invalid(format!("attribute {name}: expected {what}, got {v}"));
+    let as_u64 = || -> Result<u64> {
+        match v {
+            serde_json::Value::Number(n) => n.as_u64().ok_or_else(|| {
+                Error::invalid(format!("attribute {name}: {n} is not an integer in 0..2^64 (negative, fractional or too wide)"))
+            }),
+            serde_json::Value::String(s) => s.parse::<u64>().map_err(|_| {
+                Error::invalid(format!("attribute {name}: {s:?} is not an integer in 0..2^64"))
+            }),
+            _ => Err(want("an integer")),
+        }
+    };
+    match kind {
+        SlotKind::Code | SlotKind::Int => as_u64(),
+        SlotKind::Date => {
+            let s = v.as_str().ok_or_else(|| want("a date string YYYY-MM-DD"))?;
+            Ok(Day::parse(&format!("attribute {name}"), s)?.0 as u64)
+        }
+        SlotKind::Product => {
+            let s = v.as_str().ok_or_else(|| want("a product identifier string"))?;
+            crate::presets::product_code(s)
+        }
+        SlotKind::Org => {
+            let s = v.as_str().ok_or_else(|| want("an organisation id ORG-<digits>"))?;
+            s.strip_prefix("ORG-")
+                .and_then(|d| d.parse::<u64>().ok())
+                .ok_or_else(|| want("an organisation id ORG-<digits>"))
+        }
+        SlotKind::Country => {
+            let s = v.as_str().ok_or_else(|| want("an ISO 3166-1 alpha-2 code"))?;
+            let b = s.as_bytes();
+            if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) {
+                return Err(want("an ISO 3166-1 alpha-2 code such as \"FR\""));
+            }
+            Ok(((b[0] as u64) << 8) | b[1] as u64)
+        }
+    }
+}
+
+/// A credential as committed by an issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    /// Schema id.
+    pub schema: u64,
+    /// The holder's commitment `Poseidon(holder_secret)`.
+    pub holder: HolderCommitment,
+    /// Attribute slots.
+    #[serde(with = "slots_hex")]
+    pub slots: [Fr; SLOTS],
+    /// Day of issue.
+    pub issued: Day,
+    /// Last day on which the credential is valid.
+    pub expires: Day,
+    /// Revocation nonce (reserved for record-level revocation).
+    pub revocation_nonce: u64,
+    /// Random blinding salt; keeps the commitment hiding.
+    #[serde(with = "field::hex_fr")]
+    pub salt: Fr,
+}
+
+mod slots_hex {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(xs: &[Fr; SLOTS], s: S) -> std::result::Result<S::Ok, S::Error> {
+        field::hex_fr_vec::serialize(xs, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<[Fr; SLOTS], D::Error> {
+        let v = field::hex_fr_vec::deserialize(d)?;
+        let n = v.len();
+        v.try_into()
+            .map_err(|_| serde::de::Error::custom(format!("expected {SLOTS} slots, got {n}")))
+    }
+}
+
+/// What an issuer submits: a schema name, named attributes, and the validity period.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRequest {
+    /// Schema name, e.g. `vaccination/v1`.
+    pub schema: String,
+    /// Attribute values by name (strings or integers, per the slot kind).
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Day of issue (defaults to the issuer's today).
+    #[serde(default)]
+    pub issued: Option<Day>,
+    /// Last valid day (defaults to issue day + 100 years: "valid for life").
+    #[serde(default)]
+    pub expires: Option<Day>,
+}
+
+/// 100 years of days, the default validity.
+pub const LIFETIME_DAYS: i64 = 36_525;
+
+impl CredentialRequest {
+    /// Builds the credential for `holder`, drawing a fresh salt.
+    pub fn into_credential<R: RngCore + CryptoRng>(
+        &self,
+        holder: HolderCommitment,
+        today: Day,
+        revocation_nonce: u64,
+        rng: &mut R,
+    ) -> Result<Credential> {
+        let schema = Schema::by_name(&self.schema)?;
+        let mut slots = [Fr::from(0u64); SLOTS];
+        for (name, value) in &self.attributes {
+            let (i, kind) = schema.slot(name)?;
+            slots[i] = Fr::from(encode_attribute(name, kind, value)?);
+        }
+        for (name, _) in schema.slots {
+            if !self.attributes.contains_key(*name) {
+                return Err(Error::invalid(format!("attribute {name} is missing (schema {})", schema.name)));
+            }
+        }
+        let issued = self.issued.unwrap_or(today);
+        let expires = self.expires.unwrap_or(issued.plus(LIFETIME_DAYS));
+        if expires < issued {
+            return Err(Error::invalid(format!("expires ({expires}) is before issued ({issued})")));
+        }
+        let mut salt = [0u8; 32];
+        rng.fill_bytes(&mut salt[1..]);
+        Ok(Credential {
+            schema: schema.id,
+            holder,
+            slots,
+            issued,
+            expires,
+            revocation_nonce,
+            salt: field::from_be_bytes(&salt).expect("< 2^248"),
+        })
+    }
+}
+
+impl Credential {
+    /// Hash of slots 0..8 and of slots 8..16 (the two inner Poseidon-8 hashes).
+    pub fn slot_hashes(&self) -> [Fr; 2] {
+        [poseidon::hash(&self.slots[..8]), poseidon::hash(&self.slots[8..])]
+    }
+
+    /// The commitment: `Poseidon(tag, schema, holder, issued, expires, revocation_nonce, salt,
+    /// Poseidon(slots[0..8]), Poseidon(slots[8..16]))`.
+    pub fn commitment(&self) -> Fr {
+        let [lo, hi] = self.slot_hashes();
+        poseidon::hash(&[
+            credential_tag(),
+            Fr::from(self.schema),
+            self.holder.0,
+            Fr::from(self.issued.0),
+            Fr::from(self.expires.0),
+            Fr::from(self.revocation_nonce),
+            self.salt,
+            lo,
+            hi,
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn attribute_encodings() {
+        assert_eq!(encode_attribute("c", SlotKind::Country, &json!("FR")).unwrap(), 0x4652);
+        assert_eq!(encode_attribute("m", SlotKind::Org, &json!("ORG-100030215")).unwrap(), 100030215);
+        assert_eq!(encode_attribute("d", SlotKind::Date, &json!("1970-01-02")).unwrap(), 1);
+        assert_eq!(encode_attribute("n", SlotKind::Int, &json!(3)).unwrap(), 3);
+        let e = encode_attribute("n", SlotKind::Int, &json!(-3)).unwrap_err().to_string();
+        assert!(e.contains("attribute n") && e.contains("negative"), "{e}");
+        let e = encode_attribute("n", SlotKind::Int, &json!("18446744073709551616")).unwrap_err();
+        assert!(e.to_string().contains("0..2^64"), "{e}");
+        assert!(encode_attribute("c", SlotKind::Country, &json!("fra")).is_err());
+    }
+
+    #[test]
+    fn tag_is_the_ascii_bytes() {
+        assert_eq!(
+            field::to_hex(&credential_tag()),
+            "0x000000000000000000006865616c74687a6b2f63726564656e7469616c2f7631"
+        );
+    }
+}

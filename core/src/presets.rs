@@ -1,0 +1,142 @@
+//! Vaccination policies as presets of the credential-query statement, and the mapping of
+//! vaccine product identifiers to integers.
+//!
+//! Product identifiers: EU centrally authorised products `EU/1/YY/NNNN` (the ids of the EU
+//! DCC value set `vaccines-covid-19-names`) map to the decimal integer `1YYNNNN`; products
+//! without an EU number have a fixed entry in [`OTHER_PRODUCTS`] (numbers from 9_000_001).
+//! SPEC.md lists both.
+
+use crate::{
+    policy::{Clause, Op, Operand, Policy},
+    Error, Result,
+};
+use serde_json::json;
+
+/// SNOMED CT 840539006, "Disease caused by severe acute respiratory syndrome coronavirus 2"
+/// (EU DCC `disease-agent-targeted`).
+pub const SNOMED_COVID19: u64 = 840_539_006;
+/// SNOMED CT 16541001, "Yellow fever".
+pub const SNOMED_YELLOW_FEVER: u64 = 16_541_001;
+
+/// Products without an EU number, with their healthzk integer.
+pub const OTHER_PRODUCTS: &[(&str, u64)] = &[
+    ("Covishield", 9_000_001),
+    ("CoronaVac", 9_000_002),
+    ("BBIBP-CorV", 9_000_003),
+    ("Covaxin", 9_000_004),
+    ("Sputnik-V", 9_000_005),
+    ("YF-Stamaril", 9_100_001),
+    ("YF-VAX", 9_100_002),
+    ("YF-Bio-Manguinhos", 9_100_003),
+    ("YF-Institut-Pasteur-Dakar", 9_100_004),
+    ("YF-Chumakov", 9_100_005),
+];
+
+/// Integer for a vaccine product identifier.
+pub fn product_code(id: &str) -> Result<u64> {
+    if let Some(rest) = id.strip_prefix("EU/1/") {
+        let parts: Vec<&str> = rest.split('/').collect();
+        if parts.len() == 2
+            && parts[0].len() == 2
+            && parts[1].len() == 4
+            && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let yy: u64 = parts[0].parse().expect("digits");
+            let n: u64 = parts[1].parse().expect("digits");
+            return Ok(1_000_000 + yy * 10_000 + n);
+        }
+        return Err(Error::invalid(format!("product {id:?}: expected EU/1/YY/NNNN")));
+    }
+    OTHER_PRODUCTS
+        .iter()
+        .find(|(n, _)| *n == id)
+        .map(|(_, c)| *c)
+        .ok_or_else(|| Error::invalid(format!("unknown product {id:?}: use EU/1/YY/NNNN or one of the names in SPEC.md")))
+}
+
+/// COVID-19 vaccines accepted by the COVID preset: the EU-authorised products of the
+/// EU DCC value set.
+pub const COVID19_APPROVED: &[&str] = &[
+    "EU/1/20/1528", // Comirnaty (BioNTech/Pfizer)
+    "EU/1/20/1507", // Spikevax (Moderna)
+    "EU/1/21/1529", // Vaxzevria (AstraZeneca)
+    "EU/1/20/1525", // Jcovden (Janssen)
+    "EU/1/21/1618", // Nuvaxovid (Novavax)
+];
+
+/// Yellow fever vaccines accepted by the yellow fever preset (WHO-prequalified products).
+pub const YELLOW_FEVER_APPROVED: &[&str] =
+    &["YF-Stamaril", "YF-VAX", "YF-Bio-Manguinhos", "YF-Institut-Pasteur-Dakar", "YF-Chumakov"];
+
+fn clause(slot: &str, op: Op) -> Clause {
+    Clause { slot: slot.into(), op, rhs: None, min: None, max: None, values: None }
+}
+
+/// EU-DCC-style "fully vaccinated against COVID-19": COVID-19 target disease, an approved
+/// product, the series complete (dose number ≥ series doses), the last dose 14–270 days
+/// before `as_of`.
+pub fn covid19_full() -> Policy {
+    Policy {
+        name: "eu-dcc-covid19-full".into(),
+        schema: "vaccination/v1".into(),
+        clauses: vec![
+            Clause { rhs: Some(Operand { value: Some(json!(SNOMED_COVID19)), ..Default::default() }), ..clause("disease", Op::Eq) },
+            Clause { values: Some(COVID19_APPROVED.iter().map(|p| json!(p)).collect()), ..clause("product", Op::In) },
+            Clause {
+                rhs: Some(Operand { slot: Some("series_doses".into()), ..Default::default() }),
+                ..clause("dose_number", Op::Gte)
+            },
+            Clause { rhs: Some(Operand { value: Some(json!(1)), ..Default::default() }), ..clause("series_doses", Op::Gte) },
+            Clause {
+                min: Some(Operand { as_of: Some(-270), ..Default::default() }),
+                max: Some(Operand { as_of: Some(-14), ..Default::default() }),
+                ..clause("date", Op::Between)
+            },
+        ],
+    }
+}
+
+/// Yellow fever per IHR (2005) Annex 7: an approved product, vaccinated at least 10 days
+/// before `as_of`; valid for the life of the person (no upper bound).
+pub fn yellow_fever() -> Policy {
+    Policy {
+        name: "ihr-yellow-fever".into(),
+        schema: "vaccination/v1".into(),
+        clauses: vec![
+            Clause { rhs: Some(Operand { value: Some(json!(SNOMED_YELLOW_FEVER)), ..Default::default() }), ..clause("disease", Op::Eq) },
+            Clause { values: Some(YELLOW_FEVER_APPROVED.iter().map(|p| json!(p)).collect()), ..clause("product", Op::In) },
+            Clause { rhs: Some(Operand { as_of: Some(-10), ..Default::default() }), ..clause("date", Op::Lte) },
+        ],
+    }
+}
+
+/// The preset called `name` (`covid19` or `yellow-fever`).
+pub fn by_name(name: &str) -> Result<Policy> {
+    match name {
+        "covid19" => Ok(covid19_full()),
+        "yellow-fever" => Ok(yellow_fever()),
+        _ => Err(Error::invalid(format!("unknown preset {name:?}; known: covid19, yellow-fever"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_codes() {
+        assert_eq!(product_code("EU/1/20/1528").unwrap(), 1_201_528);
+        assert_eq!(product_code("YF-VAX").unwrap(), 9_100_002);
+        assert!(product_code("EU/1/20/15x8").is_err());
+        assert!(product_code("Unknown").is_err());
+    }
+
+    #[test]
+    fn presets_compile() {
+        for p in [covid19_full(), yellow_fever()] {
+            let c = p.compile().unwrap();
+            assert_eq!(c.schema, 1);
+            assert!(c.sets[0].is_some());
+        }
+    }
+}

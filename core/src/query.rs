@@ -1,0 +1,206 @@
+//! The credential-query statement, natively: its public inputs, its witness, and
+//! [`check`], which evaluates every relation the circuit enforces and names the first that
+//! fails. `healthzk-circuits::query` is its R1CS twin; tests require that they agree.
+
+use crate::{
+    credential::Credential,
+    day::Day,
+    field,
+    holder::HolderSecret,
+    merkle::MerklePath,
+    policy::{CompiledPolicy, MAX_SET_CLAUSES},
+    Error, Fr, Result,
+};
+use std::fmt;
+
+/// Number of public inputs.
+pub const NUM_PUBLIC_INPUTS: usize = 6;
+
+/// Names of the public inputs, in circuit order.
+pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] =
+    ["issuer_root", "policy_hash", "as_of", "challenge", "scope", "nullifier"];
+
+/// The statement's public inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryPublic {
+    /// Root of the issuer's credential tree (anchored).
+    pub issuer_root: Fr,
+    /// Hash of the verifier's policy.
+    pub policy_hash: Fr,
+    /// The day the statement speaks of; the credential must not be expired on it.
+    pub as_of: Day,
+    /// The verifier's fresh nonce, bound into the proof.
+    pub challenge: Fr,
+    /// Verifier scope (e.g. an insurer's programme), encoded as a field element.
+    pub scope: Fr,
+    /// `Poseidon(holder_secret, scope)`.
+    pub nullifier: Fr,
+}
+
+impl QueryPublic {
+    /// The public inputs in circuit order: issuer_root, policy_hash, as_of, challenge, scope,
+    /// nullifier.
+    pub fn to_field_elements(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
+        [
+            self.issuer_root,
+            self.policy_hash,
+            Fr::from(self.as_of.0),
+            self.challenge,
+            self.scope,
+            self.nullifier,
+        ]
+    }
+
+    /// Decodes circuit-order field elements (`as_of` must fit 32 bits).
+    pub fn from_field_elements(x: &[Fr; NUM_PUBLIC_INPUTS]) -> Result<Self> {
+        let as_of = field::to_u64(&x[2])
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| Error::TooWide { field: "as_of".into(), value: field::to_hex(&x[2]), bits: 32 })?;
+        Ok(QueryPublic {
+            issuer_root: x[0],
+            policy_hash: x[1],
+            as_of: Day(as_of),
+            challenge: x[3],
+            scope: x[4],
+            nullifier: x[5],
+        })
+    }
+}
+
+/// Everything the prover knows.
+#[derive(Clone)]
+pub struct QueryWitness {
+    /// The credential.
+    pub credential: Credential,
+    /// The holder's secret.
+    pub secret: HolderSecret,
+    /// Path of the credential's commitment in the issuer tree.
+    pub path: MerklePath,
+    /// The verifier's policy, compiled.
+    pub policy: CompiledPolicy,
+}
+
+impl fmt::Debug for QueryWitness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryWitness").finish_non_exhaustive()
+    }
+}
+
+/// A relation of the statement that does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unsatisfied {
+    /// The credential's schema is not the policy's.
+    Schema,
+    /// The credential's holder commitment is not `Poseidon(secret)`.
+    Holder,
+    /// The commitment's path does not lead to `issuer_root` (or has the wrong depth).
+    IssuerRoot,
+    /// `nullifier ≠ Poseidon(secret, scope)`.
+    Nullifier,
+    /// `policy_hash` is not the hash of the policy.
+    PolicyHash,
+    /// `as_of` does not fit 32 bits.
+    AsOfWidth,
+    /// The credential expired before `as_of`.
+    Expired,
+    /// Comparison clause `i` fails.
+    Compare(usize),
+    /// Set clause `i` fails.
+    Set(usize),
+}
+
+impl fmt::Display for Unsatisfied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unsatisfied::Schema => write!(f, "the credential's schema is not the policy's"),
+            Unsatisfied::Holder => write!(f, "the holder secret does not match the credential"),
+            Unsatisfied::IssuerRoot => write!(f, "the credential is not under the issuer root"),
+            Unsatisfied::Nullifier => write!(f, "the nullifier is not Poseidon(secret, scope)"),
+            Unsatisfied::PolicyHash => write!(f, "the policy hash does not match the policy"),
+            Unsatisfied::AsOfWidth => write!(f, "as_of does not fit 32 bits"),
+            Unsatisfied::Expired => write!(f, "the credential expired before as_of"),
+            Unsatisfied::Compare(i) => write!(f, "comparison clause {i} does not hold"),
+            Unsatisfied::Set(i) => write!(f, "set clause {i} (in/not_in) does not hold"),
+        }
+    }
+}
+
+/// Evaluates every relation of the statement; `Err` names the first that fails, in the
+/// order of [`Unsatisfied`].
+pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::result::Result<(), Unsatisfied> {
+    let c = &w.credential;
+    if c.schema != w.policy.schema {
+        return Err(Unsatisfied::Schema);
+    }
+    if c.holder != w.secret.commitment() {
+        return Err(Unsatisfied::Holder);
+    }
+    if w.path.check_depth(depth).is_err() || w.path.root(c.commitment()) != public.issuer_root {
+        return Err(Unsatisfied::IssuerRoot);
+    }
+    if w.secret.nullifier(public.scope) != public.nullifier {
+        return Err(Unsatisfied::Nullifier);
+    }
+    if w.policy.hash() != public.policy_hash {
+        return Err(Unsatisfied::PolicyHash);
+    }
+    if c.expires < public.as_of {
+        return Err(Unsatisfied::Expired);
+    }
+    for (i, cl) in w.policy.compare.iter().enumerate() {
+        if !cl.holds(&c.slots, public.as_of.0) {
+            return Err(Unsatisfied::Compare(i));
+        }
+    }
+    for (i, s) in w.policy.sets.iter().enumerate() {
+        if let Some(s) = s {
+            if !s.holds(&c.slots) {
+                return Err(Unsatisfied::Set(i));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The witness of one set clause: interval bounds and path (for padding or a failing
+/// clause, interval 0 of the set or zeros).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetOpening {
+    /// Whether the clause is in use.
+    pub used: bool,
+    /// Slot tested.
+    pub a: usize,
+    /// Committed root (0 for padding).
+    pub root: Fr,
+    /// Interval lower bound.
+    pub lo: u64,
+    /// Interval upper bound.
+    pub hi: u64,
+    /// Path of the interval leaf.
+    pub path: MerklePath,
+}
+
+impl QueryWitness {
+    /// Openings of every set clause for this credential.
+    pub fn set_openings(&self) -> [SetOpening; MAX_SET_CLAUSES] {
+        std::array::from_fn(|i| match &self.policy.sets[i] {
+            None => SetOpening {
+                used: false,
+                a: 0,
+                root: Fr::from(0u64),
+                lo: 0,
+                hi: 0,
+                path: MerklePath {
+                    index: 0,
+                    siblings: vec![Fr::from(0u64); crate::policy::SET_TREE_DEPTH],
+                },
+            },
+            Some(s) => {
+                let x = field::to_u64(&self.credential.slots[s.a]);
+                let (lo, hi, path) = x.and_then(|x| s.set.opening(x)).unwrap_or_else(|| s.set.first_opening());
+                SetOpening { used: true, a: s.a, root: s.set.root(), lo, hi, path }
+            }
+        })
+    }
+}
