@@ -20,6 +20,8 @@ pub mod poseidon;
 pub mod presentation;
 pub mod presets;
 pub mod query;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use ark_bn254::Fr;
 pub use error::{Error, Result};

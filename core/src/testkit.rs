@@ -1,0 +1,198 @@
+//! Scenario builders for tests and benches (feature `testkit`): a valid credential-query
+//! statement from a few parameters, and [`Break`], which changes exactly one relation.
+
+use crate::{
+    credential::{Credential, CredentialRequest},
+    day::Day,
+    field,
+    holder::HolderSecret,
+    merkle::MerkleTree,
+    policy::Policy,
+    presets,
+    query::{QueryPublic, QueryWitness, Unsatisfied},
+    Fr,
+};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use serde_json::json;
+
+/// Parameters of a COVID-19 vaccination scenario (valid for [`presets::covid19_full`] when
+/// `dose_number ≥ series_doses ≥ 1`, `14 ≤ days_before ≤ 270`, product approved).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Dose number.
+    pub dose_number: u64,
+    /// Doses in the series.
+    pub series_doses: u64,
+    /// Days between the dose and `as_of`.
+    pub days_before: u32,
+    /// Index into [`presets::COVID19_APPROVED`].
+    pub product: usize,
+    /// The statement's day.
+    pub as_of: Day,
+    /// Leaves appended before the holder's credential.
+    pub before: usize,
+    /// Leaves appended after it.
+    pub after: usize,
+    /// Seed for secret, salt and filler leaves.
+    pub seed: u64,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec { dose_number: 2, series_doses: 2, days_before: 60, product: 0, as_of: Day(20_000), before: 3, after: 2, seed: 7 }
+    }
+}
+
+/// A statement with its tree and policy.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Public inputs.
+    pub public: QueryPublic,
+    /// Witness.
+    pub witness: QueryWitness,
+    /// The policy the verifier uses.
+    pub policy: Policy,
+    /// The issuer's tree.
+    pub tree: MerkleTree,
+}
+
+/// One relation to break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Break {
+    /// Credential of another schema.
+    Schema,
+    /// Prover uses another holder's secret.
+    Holder,
+    /// Public root of another tree.
+    IssuerRoot,
+    /// Public nullifier not derived from the secret.
+    Nullifier,
+    /// Public policy hash of another policy.
+    PolicyHash,
+    /// Credential expired the day before `as_of`.
+    Expired,
+    /// Disease is not COVID-19 (comparison clause 0).
+    Disease,
+    /// Series incomplete: dose number below series doses (comparison clause 1).
+    SeriesIncomplete,
+    /// Last dose under 14 days before `as_of` (comparison clause 3).
+    TooRecent,
+    /// Last dose over 270 days before `as_of` (comparison clause 3).
+    TooOld,
+    /// Product not approved (set clause 0).
+    Product,
+}
+
+impl Break {
+    /// Every relation.
+    pub const ALL: [Break; 11] = [
+        Break::Schema,
+        Break::Holder,
+        Break::IssuerRoot,
+        Break::Nullifier,
+        Break::PolicyHash,
+        Break::Expired,
+        Break::Disease,
+        Break::SeriesIncomplete,
+        Break::TooRecent,
+        Break::TooOld,
+        Break::Product,
+    ];
+
+    /// What the native checker must report.
+    pub fn expected(self) -> Unsatisfied {
+        match self {
+            Break::Schema => Unsatisfied::Schema,
+            Break::Holder => Unsatisfied::Holder,
+            Break::IssuerRoot => Unsatisfied::IssuerRoot,
+            Break::Nullifier => Unsatisfied::Nullifier,
+            Break::PolicyHash => Unsatisfied::PolicyHash,
+            Break::Expired => Unsatisfied::Expired,
+            Break::Disease => Unsatisfied::Compare(0),
+            Break::SeriesIncomplete => Unsatisfied::Compare(1),
+            Break::TooRecent | Break::TooOld => Unsatisfied::Compare(3),
+            Break::Product => Unsatisfied::Set(0),
+        }
+    }
+}
+
+fn request(spec: &Spec, disease: u64, product: &str) -> CredentialRequest {
+    let date = Day(spec.as_of.0 - spec.days_before);
+    serde_json::from_value(json!({
+        "schema": "vaccination/v1",
+        "attributes": {
+            "disease": disease,
+            "vaccine": 1_119_349_007u64,
+            "product": product,
+            "manufacturer": "ORG-100030215",
+            "dose_number": spec.dose_number,
+            "series_doses": spec.series_doses,
+            "date": date.to_string(),
+            "country": "FR",
+        },
+        "issued": date.to_string(),
+    }))
+    .expect("valid request")
+}
+
+/// Builds the scenario for `spec` with relation `brk` broken (or none), at tree `depth`.
+pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
+    let mut rng = ChaCha20Rng::seed_from_u64(spec.seed);
+    let secret = HolderSecret::random(&mut rng);
+    let policy = presets::covid19_full();
+    let mut s = spec.clone();
+    let mut disease = presets::SNOMED_COVID19;
+    let mut product = presets::COVID19_APPROVED[spec.product % presets::COVID19_APPROVED.len()];
+    match brk {
+        Some(Break::Disease) => disease = presets::SNOMED_YELLOW_FEVER,
+        Some(Break::SeriesIncomplete) => s.dose_number = s.series_doses - 1,
+        Some(Break::TooRecent) => s.days_before = 13,
+        Some(Break::TooOld) => s.days_before = 271,
+        Some(Break::Product) => product = "Covishield",
+        _ => {}
+    }
+    let req = request(&s, disease, product);
+    let mut cred: Credential = req.into_credential(secret.commitment(), s.as_of, 0, &mut rng).expect("credential");
+    match brk {
+        Some(Break::Schema) => cred.schema = 2,
+        Some(Break::Expired) => cred.expires = s.as_of.plus(-1),
+        _ => {}
+    }
+    let filler = |rng: &mut ChaCha20Rng| {
+        let mut b = [0u8; 32];
+        rng.fill_bytes(&mut b[1..]);
+        field::from_be_bytes(&b).expect("< 2^248")
+    };
+    let mut tree = MerkleTree::new(depth).expect("depth");
+    for _ in 0..s.before {
+        tree.append(filler(&mut rng)).expect("room");
+    }
+    let index = tree.append(cred.commitment()).expect("room");
+    for _ in 0..s.after {
+        tree.append(filler(&mut rng)).expect("room");
+    }
+    let compiled = policy.compile().expect("preset compiles");
+    let scope = field::from_short_str("scope", "border:test").expect("short");
+    let mut public = QueryPublic {
+        issuer_root: tree.root(),
+        policy_hash: compiled.hash(),
+        as_of: s.as_of,
+        challenge: filler(&mut rng),
+        scope,
+        nullifier: secret.nullifier(scope),
+    };
+    let mut witness = QueryWitness { credential: cred, secret: secret.clone(), path: tree.path(index).expect("leaf"), policy: compiled };
+    match brk {
+        Some(Break::Holder) => {
+            let other = HolderSecret::random(&mut rng);
+            public.nullifier = other.nullifier(scope);
+            witness.secret = other;
+        }
+        Some(Break::IssuerRoot) => public.issuer_root += Fr::from(1u64),
+        Some(Break::Nullifier) => public.nullifier = secret.nullifier(scope + Fr::from(1u64)),
+        Some(Break::PolicyHash) => public.policy_hash = presets::yellow_fever().hash().expect("preset"),
+        _ => {}
+    }
+    Scenario { public, witness, policy, tree }
+}
