@@ -1,1 +1,197 @@
-//! placeholder
+//! healthzk-prover: Groth16 setup, key files, and proving.
+//!
+//! A [`Prover`] is built once per proving key: it synthesizes the constraint matrices of the
+//! circuit a single time and reuses them for every proof, so each proof only computes the
+//! witness assignment. [`Prover::prove_many`] proves several statements in parallel on the
+//! rayon pool. Depends on `healthzk-core` and `healthzk-circuits`; performs file I/O only in
+//! [`keys`].
+#![deny(missing_docs)]
+
+pub mod keys;
+
+use ark_bn254::{Bn254, Fr};
+use ark_ff::UniformRand;
+use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, Proof, ProvingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode, R1CS_PREDICATE_LABEL,
+};
+use ark_serialize::CanonicalSerialize;
+use healthzk_circuits::query::QueryCircuit;
+use healthzk_core::{
+    presentation::PROOF_BYTES,
+    query::{check, QueryPublic, QueryWitness, Unsatisfied},
+};
+use rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+pub use keys::KeyId;
+use thiserror::Error;
+
+/// Why proving failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ProveError {
+    /// The statement is false; names the relation (nothing was proven).
+    #[error("the statement does not hold: {0}")]
+    Unsatisfied(Unsatisfied),
+    /// The circuit could not be synthesized.
+    #[error("synthesis failed: {0}")]
+    Synthesis(String),
+}
+
+/// A Groth16 proof in its 128-byte compressed form: A (G1) ‖ B (G2) ‖ C (G1).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ProofBytes(pub [u8; PROOF_BYTES]);
+
+impl std::fmt::Debug for ProofBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProofBytes({})", hex_prefix(&self.0))
+    }
+}
+
+fn hex_prefix(b: &[u8]) -> String {
+    b.iter().take(8).map(|x| format!("{x:02x}")).collect::<String>() + "…"
+}
+
+impl ProofBytes {
+    /// Compresses an arkworks proof.
+    pub fn from_proof(p: &Proof<Bn254>) -> Self {
+        let mut v = Vec::with_capacity(PROOF_BYTES);
+        p.serialize_compressed(&mut v).expect("writing to a Vec cannot fail");
+        ProofBytes(v.try_into().expect("a compressed BN254 Groth16 proof is 128 bytes"))
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
+
+/// Runs a single-party Groth16 setup for the credential-query circuit at `depth`.
+///
+/// **Development only**: whoever runs it knows the toxic waste and can forge proofs. Real
+/// deployments run a multi-party phase 2 and pin the resulting key id.
+pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<ProvingKey<Bn254>, ProveError> {
+    Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(QueryCircuit::blank(depth), rng)
+        .map_err(|e| ProveError::Synthesis(e.to_string()))
+}
+
+/// A loaded proving key with its constraint matrices, synthesized once.
+pub struct Prover {
+    pk: ProvingKey<Bn254>,
+    key_id: KeyId,
+    depth: usize,
+    matrices: Vec<Matrix<Fr>>,
+    num_inputs: usize,
+    num_constraints: usize,
+}
+
+impl std::fmt::Debug for Prover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prover")
+            .field("key_id", &self.key_id)
+            .field("depth", &self.depth)
+            .field("constraints", &self.num_constraints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prover {
+    /// Prepares a prover: synthesizes the circuit's matrices once.
+    pub fn new(pk: ProvingKey<Bn254>, depth: usize) -> Result<Self, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        QueryCircuit::blank(depth)
+            .generate_constraints(cs.clone())
+            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        cs.finalize();
+        let mut all = cs.to_matrices().map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let matrices = all
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
+        let num_inputs = cs.num_instance_variables();
+        let num_constraints = cs.num_constraints();
+        if pk.vk.gamma_abc_g1.len() != num_inputs {
+            return Err(ProveError::Synthesis(format!(
+                "proving key has {} inputs, circuit at depth {depth} has {num_inputs}: wrong depth?",
+                pk.vk.gamma_abc_g1.len()
+            )));
+        }
+        let key_id = KeyId::of(&pk.vk);
+        Ok(Prover { pk, key_id, depth, matrices, num_inputs, num_constraints })
+    }
+
+    /// The key id of the verifying key matching this proving key.
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// The issuer-tree depth of this key.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Number of constraints of the circuit.
+    pub fn num_constraints(&self) -> usize {
+        self.num_constraints
+    }
+
+    /// The proving key.
+    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
+        &self.pk
+    }
+
+    /// Proves the statement after checking it natively; a false statement is refused with
+    /// the relation that fails.
+    pub fn prove<R: RngCore + CryptoRng>(
+        &self,
+        public: &QueryPublic,
+        witness: &QueryWitness,
+        rng: &mut R,
+    ) -> Result<ProofBytes, ProveError> {
+        check(public, witness, self.depth).map_err(ProveError::Unsatisfied)?;
+        self.prove_unchecked(public, witness, rng)
+    }
+
+    /// Runs the prover without the native check. On a false statement the result is a proof
+    /// that does not verify; tests and the demo use this to show the verifier refusing it.
+    pub fn prove_unchecked<R: RngCore + CryptoRng>(
+        &self,
+        public: &QueryPublic,
+        witness: &QueryWitness,
+        rng: &mut R,
+    ) -> Result<ProofBytes, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        QueryCircuit { depth: self.depth, public: Some(*public), private: Some(witness.clone()) }
+            .generate_constraints(cs.clone())
+            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let cs = cs.into_inner().ok_or_else(|| ProveError::Synthesis("constraint system still shared".into()))?;
+        let assignment = [cs.instance_assignment().map_err(syn)?, cs.witness_assignment().map_err(syn)?].concat();
+        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+        let proof = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
+            &self.pk,
+            r,
+            s,
+            &self.matrices,
+            self.num_inputs,
+            self.num_constraints,
+            &assignment,
+        )
+        .map_err(syn)?;
+        Ok(ProofBytes::from_proof(&proof))
+    }
+
+    /// Proves several statements in parallel (rayon); each gets its own OS randomness.
+    pub fn prove_many(&self, statements: &[(QueryPublic, QueryWitness)]) -> Vec<Result<ProofBytes, ProveError>> {
+        statements
+            .par_iter()
+            .map(|(p, w)| self.prove(p, w, &mut rand::rngs::OsRng))
+            .collect()
+    }
+}
+
+fn syn(e: ark_relations::gr1cs::SynthesisError) -> ProveError {
+    ProveError::Synthesis(e.to_string())
+}

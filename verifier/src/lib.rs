@@ -1,1 +1,258 @@
-//! placeholder
+//! healthzk-verifier: checks a presentation against a verifying key, the verifier's policy,
+//! the challenge it issued, its scope, an `as_of` window and the issuer roots it accepts,
+//! and returns a [`Verdict`] naming the first reason for rejection.
+//!
+//! Lightweight on purpose: depends on `healthzk-core`, `ark-groth16`, `ark-bn254` and
+//! `merlin` only (no constraint code), performs no I/O, and is meant to build for wasm32.
+//! Proof points are decoded with full validation (on curve, G2 subgroup, not the identity).
+//! Replay protection rests on the challenge and the nullifier, never on proof bytes:
+//! Groth16 proofs are malleable.
+#![deny(missing_docs)]
+
+use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate};
+use healthzk_core::{
+    day::Day,
+    field,
+    presentation::{Presentation, PRESENTATION_FORMAT, PROOF_BYTES, STATEMENT_QUERY},
+    query::QueryPublic,
+};
+use rand::{CryptoRng, RngCore};
+use std::fmt;
+
+/// Why a presentation was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// Unknown format marker or statement.
+    UnsupportedFormat(String),
+    /// A public input is not a canonical field element (or a valid date); names it.
+    NonCanonicalInput(String),
+    /// The proof is not 128 bytes of hex.
+    MalformedProof(String),
+    /// A proof point is off the curve, outside the subgroup, or the identity; names it.
+    MalformedPoint(String),
+    /// The presentation's key id is not this verifier's key.
+    UnknownKeyId(String),
+    /// The issuer root is not among the accepted (anchored, unrevoked) roots.
+    RootNotAccepted,
+    /// The policy hash is not the hash of the verifier's policy.
+    PolicyMismatch,
+    /// The challenge is not the one this verifier issued.
+    ChallengeMismatch,
+    /// The scope is not this verifier's.
+    ScopeMismatch,
+    /// `as_of` lies outside the accepted window.
+    AsOfOutsideWindow {
+        /// The presentation's day.
+        as_of: Day,
+        /// Earliest accepted.
+        earliest: Day,
+        /// Latest accepted.
+        latest: Day,
+    },
+    /// The Groth16 proof does not verify for these public inputs.
+    InvalidProof,
+}
+
+impl Rejection {
+    /// Whether the presentation was malformed (bad input) rather than well-formed and false.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Rejection::UnsupportedFormat(_)
+                | Rejection::NonCanonicalInput(_)
+                | Rejection::MalformedProof(_)
+                | Rejection::MalformedPoint(_)
+        )
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::UnsupportedFormat(m) => write!(f, "unsupported presentation: {m}"),
+            Rejection::NonCanonicalInput(m) => write!(f, "non-canonical public input: {m}"),
+            Rejection::MalformedProof(m) => write!(f, "malformed proof: {m}"),
+            Rejection::MalformedPoint(m) => write!(f, "malformed proof point: {m}"),
+            Rejection::UnknownKeyId(k) => write!(f, "unknown key id {k}"),
+            Rejection::RootNotAccepted => write!(f, "issuer root is not an accepted anchored root"),
+            Rejection::PolicyMismatch => write!(f, "policy hash does not match the verifier's policy"),
+            Rejection::ChallengeMismatch => write!(f, "challenge does not match the one issued"),
+            Rejection::ScopeMismatch => write!(f, "scope does not match the verifier's scope"),
+            Rejection::AsOfOutsideWindow { as_of, earliest, latest } => {
+                write!(f, "as_of {as_of} outside the accepted window {earliest}..={latest}")
+            }
+            Rejection::InvalidProof => write!(f, "invalid proof"),
+        }
+    }
+}
+
+/// The outcome of verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Accepted; the nullifier is the holder's pseudonym in this scope.
+    Accepted {
+        /// The presentation's nullifier.
+        nullifier: Fr,
+    },
+    /// Rejected, with the first reason found.
+    Rejected(Rejection),
+}
+
+impl Verdict {
+    /// Whether the presentation was accepted.
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Verdict::Accepted { .. })
+    }
+}
+
+/// What the verifier expects of a presentation.
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    /// Hash of the verifier's policy.
+    pub policy_hash: Fr,
+    /// The challenge it issued.
+    pub challenge: Fr,
+    /// Its scope.
+    pub scope: Fr,
+    /// Earliest accepted `as_of`.
+    pub earliest: Day,
+    /// Latest accepted `as_of`.
+    pub latest: Day,
+    /// Accepted issuer roots.
+    pub accepted_roots: Vec<Fr>,
+}
+
+/// A verifier for the credential-query statement under one verifying key.
+pub struct QueryVerifier {
+    pvk: PreparedVerifyingKey<Bn254>,
+    key_id: [u8; 32],
+}
+
+impl fmt::Debug for QueryVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryVerifier").field("key_id", &hex(&self.key_id)).finish_non_exhaustive()
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+impl QueryVerifier {
+    /// A verifier for `vk`, whose key id is `key_id` (SHA-256 of its compressed form).
+    pub fn new(vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
+        QueryVerifier { pvk: prepare_verifying_key(vk), key_id }
+    }
+
+    /// The key id.
+    pub fn key_id_hex(&self) -> String {
+        hex(&self.key_id)
+    }
+
+    /// Verifies a presentation; never panics on any input.
+    pub fn verify(&self, p: &Presentation, e: &Expectations) -> Verdict {
+        match self.check(p, e) {
+            Ok(nullifier) => Verdict::Accepted { nullifier },
+            Err(r) => Verdict::Rejected(r),
+        }
+    }
+
+    fn check(&self, p: &Presentation, e: &Expectations) -> Result<Fr, Rejection> {
+        if p.format != PRESENTATION_FORMAT {
+            return Err(Rejection::UnsupportedFormat(format!("format {:?}", p.format)));
+        }
+        if p.statement != STATEMENT_QUERY {
+            return Err(Rejection::UnsupportedFormat(format!("statement {:?}", p.statement)));
+        }
+        let public = p.public.parse().map_err(|e| Rejection::NonCanonicalInput(e.to_string()))?;
+        let proof = decode_proof(&p.proof)?;
+        if p.key_id != hex(&self.key_id) {
+            return Err(Rejection::UnknownKeyId(p.key_id.clone()));
+        }
+        self.check_public(&public, e)?;
+        self.verify_proof(&public, &proof)?;
+        Ok(public.nullifier)
+    }
+
+    fn check_public(&self, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
+        if !e.accepted_roots.contains(&public.issuer_root) {
+            return Err(Rejection::RootNotAccepted);
+        }
+        if public.policy_hash != e.policy_hash {
+            return Err(Rejection::PolicyMismatch);
+        }
+        if public.challenge != e.challenge {
+            return Err(Rejection::ChallengeMismatch);
+        }
+        if public.scope != e.scope {
+            return Err(Rejection::ScopeMismatch);
+        }
+        if public.as_of < e.earliest || public.as_of > e.latest {
+            return Err(Rejection::AsOfOutsideWindow { as_of: public.as_of, earliest: e.earliest, latest: e.latest });
+        }
+        Ok(())
+    }
+
+    /// The Groth16 check alone, on typed inputs.
+    pub fn verify_proof(&self, public: &QueryPublic, proof: &Proof<Bn254>) -> Result<(), Rejection> {
+        match Groth16::<Bn254>::verify_proof(&self.pvk, proof, &public.to_field_elements()) {
+            Ok(true) => Ok(()),
+            _ => Err(Rejection::InvalidProof),
+        }
+    }
+}
+
+/// Decodes a hex proof of exactly 128 bytes, validating each point.
+pub fn decode_proof(hex_str: &str) -> Result<Proof<Bn254>, Rejection> {
+    let bytes = unhex(hex_str).ok_or_else(|| Rejection::MalformedProof("not hexadecimal".into()))?;
+    if bytes.len() != PROOF_BYTES {
+        return Err(Rejection::MalformedProof(format!("expected {PROOF_BYTES} bytes, got {}", bytes.len())));
+    }
+    decode_proof_bytes(bytes[..].try_into().expect("128"))
+}
+
+/// Decodes a 128-byte compressed proof, validating each point.
+pub fn decode_proof_bytes(bytes: &[u8; PROOF_BYTES]) -> Result<Proof<Bn254>, Rejection> {
+    let point = |name: &str, e: SerializationError| Rejection::MalformedPoint(format!("{name}: {e}"));
+    let a = G1Affine::deserialize_with_mode(&bytes[..32], Compress::Yes, Validate::Yes).map_err(|e| point("A", e))?;
+    let b = G2Affine::deserialize_with_mode(&bytes[32..96], Compress::Yes, Validate::Yes).map_err(|e| point("B", e))?;
+    let c = G1Affine::deserialize_with_mode(&bytes[96..], Compress::Yes, Validate::Yes).map_err(|e| point("C", e))?;
+    for (name, zero) in [("A", a.is_zero()), ("B", b.is_zero()), ("C", c.is_zero())] {
+        if zero {
+            return Err(Rejection::MalformedPoint(format!("{name} is the point at infinity")));
+        }
+    }
+    Ok(Proof { a, b, c })
+}
+
+/// Encodes a proof as 128 compressed bytes.
+pub fn encode_proof(p: &Proof<Bn254>) -> [u8; PROOF_BYTES] {
+    let mut v = Vec::with_capacity(PROOF_BYTES);
+    p.serialize_compressed(&mut v).expect("Vec write");
+    v.try_into().expect("128 bytes")
+}
+
+/// A fresh challenge: a merlin transcript over the verifier's request context (policy,
+/// scope, its own identifiers) and 32 bytes of OS randomness, squeezed to 31 bytes so the
+/// value is canonical.
+pub fn fresh_challenge<R: RngCore + CryptoRng>(context: &[u8], rng: &mut R) -> Fr {
+    let mut t = merlin::Transcript::new(b"healthzk challenge v1");
+    t.append_message(b"context", context);
+    let mut nonce = [0u8; 32];
+    rng.fill_bytes(&mut nonce);
+    t.append_message(b"nonce", &nonce);
+    let mut out = [0u8; 32];
+    t.challenge_bytes(b"challenge", &mut out[1..]);
+    field::from_be_bytes(&out).expect("< 2^248")
+}

@@ -1,0 +1,262 @@
+//! Proving and verifying at the production depth (20), with one development setup shared by
+//! every test in this binary (seeded, so runs are reproducible).
+
+use ark_bn254::Bn254;
+use ark_groth16::Groth16;
+use healthzk_core::{
+    day::Day,
+    presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_QUERY},
+    query::{QueryPublic, Unsatisfied, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
+    testkit::{scenario, Break, Spec},
+    Fr, DEFAULT_TREE_DEPTH,
+};
+use healthzk_prover::{keys, ProveError, Prover};
+use healthzk_verifier::{decode_proof, encode_proof, Expectations, QueryVerifier, Rejection, Verdict};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::sync::OnceLock;
+
+const DEPTH: usize = DEFAULT_TREE_DEPTH;
+
+fn prover() -> &'static (Prover, QueryVerifier) {
+    static P: OnceLock<(Prover, QueryVerifier)> = OnceLock::new();
+    P.get_or_init(|| {
+        let pk = healthzk_prover::setup(DEPTH, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+        let v = QueryVerifier::new(&pk.vk, keys::KeyId::of(&pk.vk).0);
+        (Prover::new(pk, DEPTH).unwrap(), v)
+    })
+}
+
+fn rng() -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(99)
+}
+
+fn expectations(p: &QueryPublic) -> Expectations {
+    Expectations {
+        policy_hash: p.policy_hash,
+        challenge: p.challenge,
+        scope: p.scope,
+        earliest: p.as_of.plus(-1),
+        latest: p.as_of.plus(1),
+        accepted_roots: vec![p.issuer_root],
+    }
+}
+
+fn presentation(p: &QueryPublic, proof_hex: String, key_id: String) -> Presentation {
+    Presentation {
+        format: PRESENTATION_FORMAT.into(),
+        statement: STATEMENT_QUERY.into(),
+        key_id,
+        public: PublicJson::from_public(p),
+        proof: proof_hex,
+    }
+}
+
+#[test]
+fn valid_statement_proves_and_verifies() {
+    let (prover, verifier) = prover();
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
+    let pres = presentation(&s.public, proof.to_hex(), prover.key_id().to_hex());
+    assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Accepted { nullifier: s.public.nullifier });
+}
+
+#[test]
+fn each_public_input_matters() {
+    let (prover, verifier) = prover();
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let proof = decode_proof(&prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex()).unwrap();
+    assert_eq!(verifier.verify_proof(&s.public, &proof), Ok(()));
+    for i in 0..NUM_PUBLIC_INPUTS {
+        let mut x = s.public.to_field_elements();
+        x[i] += Fr::from(1u64);
+        let changed = QueryPublic::from_field_elements(&x).unwrap();
+        assert_eq!(
+            verifier.verify_proof(&changed, &proof),
+            Err(Rejection::InvalidProof),
+            "changing {} must invalidate the proof",
+            PUBLIC_INPUT_NAMES[i]
+        );
+    }
+}
+
+#[test]
+fn false_statements_are_refused_and_forced_proofs_do_not_verify() {
+    let (prover, verifier) = prover();
+    for brk in [Break::Product, Break::TooRecent, Break::Expired, Break::Holder] {
+        let s = scenario(&Spec::default(), Some(brk), DEPTH);
+        match prover.prove(&s.public, &s.witness, &mut rng()) {
+            Err(ProveError::Unsatisfied(u)) => assert_eq!(u, brk.expected()),
+            other => panic!("{brk:?}: expected a refusal, got {other:?}"),
+        }
+        let forced = prover.prove_unchecked(&s.public, &s.witness, &mut rng()).unwrap();
+        let pres = presentation(&s.public, forced.to_hex(), prover.key_id().to_hex());
+        assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Rejected(Rejection::InvalidProof), "{brk:?}");
+    }
+    let s = scenario(&Spec::default(), Some(Break::SeriesIncomplete), DEPTH);
+    assert!(matches!(
+        prover.prove(&s.public, &s.witness, &mut rng()),
+        Err(ProveError::Unsatisfied(Unsatisfied::Compare(1)))
+    ));
+}
+
+#[test]
+fn prove_many_in_parallel() {
+    let (prover, verifier) = prover();
+    let statements: Vec<_> = (0..4u64)
+        .map(|seed| {
+            let s = scenario(&Spec { seed, before: seed as usize, ..Spec::default() }, None, DEPTH);
+            (s.public, s.witness)
+        })
+        .collect();
+    let proofs = prover.prove_many(&statements);
+    assert_eq!(proofs.len(), 4);
+    for ((p, _), proof) in statements.iter().zip(proofs) {
+        let proof = decode_proof(&proof.unwrap().to_hex()).unwrap();
+        assert_eq!(verifier.verify_proof(p, &proof), Ok(()));
+    }
+}
+
+/// Groth16 proofs are malleable: a re-randomized proof of the same statement verifies and has
+/// different bytes. Replay protection therefore rests on the challenge and the nullifier.
+#[test]
+fn rerandomized_proof_verifies_with_other_bytes() {
+    let (prover, verifier) = prover();
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let bytes = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
+    let proof = decode_proof(&bytes.to_hex()).unwrap();
+    let re = Groth16::<Bn254>::rerandomize_proof(&prover.proving_key().vk, &proof, &mut rng());
+    assert_ne!(encode_proof(&re), bytes.0);
+    assert_eq!(verifier.verify_proof(&s.public, &re), Ok(()));
+    // ...but the same proof under another challenge is refused.
+    let other = QueryPublic { challenge: s.public.challenge + Fr::from(1u64), ..s.public };
+    assert_eq!(verifier.verify_proof(&other, &re), Err(Rejection::InvalidProof));
+}
+
+#[test]
+fn key_files_round_trip_and_refuse_tampering() {
+    let (prover, _) = prover();
+    let pk = prover.proving_key();
+    let vk_file = keys::write_vk(&pk.vk, DEPTH as u32);
+    let (vk, depth, id) = keys::read_vk(&vk_file).unwrap();
+    assert_eq!((depth, id), (DEPTH as u32, prover.key_id()));
+    assert_eq!(vk, pk.vk);
+    let pk_file = keys::write_pk(pk, DEPTH as u32);
+    let (pk2, _) = keys::read_pk(&pk_file, Some(id)).unwrap();
+    assert_eq!(keys::KeyId::of(&pk2.vk), id);
+    let mut corrupted = pk_file.clone();
+    let last = corrupted.len() - 1;
+    corrupted[last] ^= 1;
+    assert!(matches!(keys::read_pk(&corrupted, None), Err(keys::KeyError::Corrupted)));
+    assert!(matches!(keys::read_pk(&pk_file[..pk_file.len() / 2], None), Err(keys::KeyError::Corrupted)));
+    assert!(matches!(keys::read_pk(&pk_file, Some(keys::KeyId([0; 32]))), Err(keys::KeyError::KeyIdMismatch { .. })));
+    assert!(matches!(keys::read_vk(b"HZKVK"), Err(keys::KeyError::Truncated)));
+    assert!(matches!(keys::read_pk(&vk_file, None), Err(keys::KeyError::BadMagic(_) | keys::KeyError::Truncated)));
+}
+
+#[test]
+fn verifier_names_each_rejection() {
+    let (prover, verifier) = prover();
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex();
+    let good = presentation(&s.public, proof.clone(), prover.key_id().to_hex());
+    let e = expectations(&s.public);
+    let reject = |p: &Presentation, e: &Expectations| match verifier.verify(p, e) {
+        Verdict::Rejected(r) => r,
+        Verdict::Accepted { .. } => panic!("accepted"),
+    };
+    assert_eq!(reject(&good, &Expectations { accepted_roots: vec![], ..e.clone() }), Rejection::RootNotAccepted);
+    assert_eq!(reject(&good, &Expectations { policy_hash: Fr::from(1u64), ..e.clone() }), Rejection::PolicyMismatch);
+    assert_eq!(reject(&good, &Expectations { challenge: Fr::from(1u64), ..e.clone() }), Rejection::ChallengeMismatch);
+    assert_eq!(reject(&good, &Expectations { scope: Fr::from(1u64), ..e.clone() }), Rejection::ScopeMismatch);
+    let late = Expectations { earliest: s.public.as_of.plus(1), latest: s.public.as_of.plus(2), ..e.clone() };
+    assert!(matches!(reject(&good, &late), Rejection::AsOfOutsideWindow { .. }));
+    let mut p = good.clone();
+    p.key_id = "00".repeat(32);
+    assert!(matches!(reject(&p, &e), Rejection::UnknownKeyId(_)));
+    let mut p = good.clone();
+    p.public.nullifier = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001".into();
+    let r = reject(&p, &e);
+    assert!(matches!(&r, Rejection::NonCanonicalInput(m) if m.contains("nullifier")), "{r}");
+    assert!(r.is_bad_input());
+    let mut p = good.clone();
+    p.proof.truncate(254);
+    assert!(matches!(reject(&p, &e), Rejection::MalformedProof(m) if m.contains("expected 128 bytes, got 127")));
+    let mut p = good.clone();
+    p.format = "other".into();
+    assert!(matches!(reject(&p, &e), Rejection::UnsupportedFormat(_)));
+    assert_eq!(verifier.verify(&good, &e), Verdict::Accepted { nullifier: s.public.nullifier });
+}
+
+#[test]
+fn off_curve_and_non_subgroup_points_are_malformed() {
+    let (prover, _) = prover();
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let good = prover.prove(&s.public, &s.witness, &mut rng()).unwrap().0;
+    // Off-curve A: flip low bits of its x coordinate until it leaves the curve.
+    let mut found_off_curve = false;
+    for k in 1..40u8 {
+        let mut b = good;
+        b[0] ^= k;
+        if let Err(Rejection::MalformedPoint(m)) = healthzk_verifier::decode_proof_bytes(&b) {
+            assert!(m.starts_with("A:"), "{m}");
+            found_off_curve = true;
+            break;
+        }
+    }
+    assert!(found_off_curve);
+    // A G2 point on the twist but outside the prime-order subgroup.
+    let b_bad = non_subgroup_g2();
+    let mut b = good;
+    b[32..96].copy_from_slice(&b_bad);
+    match healthzk_verifier::decode_proof_bytes(&b) {
+        Err(Rejection::MalformedPoint(m)) => assert!(m.starts_with("B:"), "{m}"),
+        other => panic!("non-subgroup B accepted: {other:?}"),
+    }
+    // The identity.
+    let mut b = good;
+    b[96..].copy_from_slice(&encode_identity_g1());
+    assert!(matches!(healthzk_verifier::decode_proof_bytes(&b), Err(Rejection::MalformedPoint(m)) if m.contains("infinity")));
+}
+
+fn non_subgroup_g2() -> [u8; 64] {
+    use ark_bn254::{Fq2, G2Affine};
+    use ark_ff::UniformRand;
+    use ark_serialize::CanonicalSerialize;
+    let mut r = rng();
+    loop {
+        let x = Fq2::rand(&mut r);
+        if let Some(p) = G2Affine::get_point_from_x_unchecked(x, false) {
+            if !p.is_in_correct_subgroup_assuming_on_curve() {
+                let mut v = Vec::new();
+                p.serialize_compressed(&mut v).unwrap();
+                return v.try_into().unwrap();
+            }
+        }
+    }
+}
+
+fn encode_identity_g1() -> [u8; 32] {
+    use ark_bn254::G1Affine;
+    use ark_ec::AffineRepr;
+    use ark_serialize::CanonicalSerialize;
+    let mut v = Vec::new();
+    G1Affine::zero().serialize_compressed(&mut v).unwrap();
+    v.try_into().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4))]
+    #[test]
+    fn random_valid_statements_prove_and_verify(
+        days_before in 14u32..=270, series in 1u64..=3, product in 0usize..5, as_of in 19_000u32..30_000, seed in any::<u64>()
+    ) {
+        let (prover, verifier) = prover();
+        let spec = Spec { days_before, series_doses: series, dose_number: series, product, as_of: Day(as_of), seed, ..Spec::default() };
+        let s = scenario(&spec, None, DEPTH);
+        let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
+        let pres = presentation(&s.public, proof.to_hex(), prover.key_id().to_hex());
+        prop_assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Accepted { nullifier: s.public.nullifier });
+    }
+}
