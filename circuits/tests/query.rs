@@ -49,7 +49,7 @@ prop_compose! {
         series_doses in 1u64..=4,
         extra in 0u64..=2,
         days_before in 14u32..=270,
-        product in 0usize..5,
+        product in 0usize..7,
         as_of in 19_000u32..30_000,
         before in 0usize..6,
         after in 0usize..4,

@@ -289,3 +289,24 @@ mod tests {
         );
     }
 }
+
+/// What an issuer hands a holder: the credential, where it sits in the issuer's tree, and the
+/// root at that time. (Issue 5 encrypts it to the holder's key; here it is the holder's file.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolderPackage {
+    /// `healthzk/package/v1`.
+    pub format: String,
+    /// The credential.
+    pub credential: Credential,
+    /// Issuer tree depth.
+    pub depth: usize,
+    /// The credential commitment's path.
+    pub path: crate::merkle::MerklePath,
+    /// The root the path leads to.
+    #[serde(with = "field::hex_fr")]
+    pub issuer_root: Fr,
+}
+
+/// Format marker of [`HolderPackage`].
+pub const PACKAGE_FORMAT: &str = "healthzk/package/v1";

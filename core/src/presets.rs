@@ -18,18 +18,48 @@ pub const SNOMED_COVID19: u64 = 840_539_006;
 /// SNOMED CT 16541001, "Yellow fever".
 pub const SNOMED_YELLOW_FEVER: u64 = 16_541_001;
 
-/// Products without an EU number, with their healthzk integer.
+/// Products without an EU number, with their healthzk integer: the EU DCC value set
+/// `vaccines-covid-19-names` (temporary system `http://ec.europa.eu/temp/vaccineproductname`,
+/// in value-set order, from 9_000_001) and the WHO-prequalified yellow fever vaccines (from
+/// 9_100_001; names are healthzk's, the WHO PQ reference is in SPEC.md).
 pub const OTHER_PRODUCTS: &[(&str, u64)] = &[
-    ("Covishield", 9_000_001),
-    ("CoronaVac", 9_000_002),
-    ("BBIBP-CorV", 9_000_003),
-    ("Covaxin", 9_000_004),
-    ("Sputnik-V", 9_000_005),
+    ("CVnCoV", 9_000_001),
+    ("Sputnik-V", 9_000_002),
+    ("Convidecia", 9_000_003),
+    ("EpiVacCorona", 9_000_004),
+    ("BBIBP-CorV", 9_000_005),
+    ("Inactivated-SARS-CoV-2-Vero-Cell", 9_000_006),
+    ("CoronaVac", 9_000_007),
+    ("Covaxin", 9_000_008),
+    ("Covishield", 9_000_009),
+    ("Covid-19-recombinant", 9_000_010),
+    ("R-COVI", 9_000_011),
+    ("CoviVac", 9_000_012),
+    ("Sputnik-Light", 9_000_013),
+    ("Hayat-Vax", 9_000_014),
+    ("Abdala", 9_000_015),
+    ("WIBP-CorV", 9_000_016),
+    ("MVC-COV1901", 9_000_017),
+    ("NVX-CoV2373", 9_000_018),
+    ("Covovax", 9_000_019),
+    ("Vidprevtyn", 9_000_020),
+    ("VLA2001", 9_000_021),
+    ("EpiVacCorona-N", 9_000_022),
+    ("Sputnik-M", 9_000_023),
+    ("Covid-19-adsorvida-inativada", 9_000_024),
+    ("NVSI-06-08", 9_000_025),
+    ("YS-SC2-010", 9_000_026),
+    ("SCTV01C", 9_000_027),
+    ("Covifenz", 9_000_028),
+    ("AZD2816", 9_000_029),
+    ("Soberana-02", 9_000_030),
+    ("Soberana-Plus", 9_000_031),
     ("YF-Stamaril", 9_100_001),
-    ("YF-VAX", 9_100_002),
-    ("YF-Bio-Manguinhos", 9_100_003),
-    ("YF-Institut-Pasteur-Dakar", 9_100_004),
-    ("YF-Chumakov", 9_100_005),
+    ("YF-Bio-Manguinhos", 9_100_002),
+    ("YF-Institut-Pasteur-Dakar", 9_100_003),
+    ("YF-Chumakov", 9_100_004),
+    ("YF-SinSaVac", 9_100_005),
+    ("YF-VAX", 9_100_006),
 ];
 
 /// Integer for a vaccine product identifier.
@@ -54,27 +84,32 @@ pub fn product_code(id: &str) -> Result<u64> {
         .ok_or_else(|| Error::invalid(format!("unknown product {id:?}: use EU/1/YY/NNNN or one of the names in SPEC.md")))
 }
 
-/// COVID-19 vaccines accepted by the COVID preset: the EU-authorised products of the
-/// EU DCC value set.
+/// COVID-19 vaccines accepted by the COVID preset: the EU centrally authorised products of
+/// the EU DCC value set `vaccines-covid-19-names` (Bimervax, EU/1/22/1709, is left out until
+/// it is confirmed in a published value set).
 pub const COVID19_APPROVED: &[&str] = &[
-    "EU/1/20/1528", // Comirnaty (BioNTech/Pfizer)
-    "EU/1/20/1507", // Spikevax (Moderna)
-    "EU/1/21/1529", // Vaxzevria (AstraZeneca)
-    "EU/1/20/1525", // Jcovden (Janssen)
-    "EU/1/21/1618", // Nuvaxovid (Novavax)
+    "EU/1/20/1528", // Comirnaty
+    "EU/1/20/1507", // Spikevax
+    "EU/1/21/1529", // Vaxzevria
+    "EU/1/20/1525", // Jcovden
+    "EU/1/21/1618", // Nuvaxovid
+    "EU/1/21/1624", // COVID-19 Vaccine Valneva
+    "EU/1/21/1580", // VidPrevtyn Beta
 ];
 
-/// Yellow fever vaccines accepted by the yellow fever preset (WHO-prequalified products).
+/// Yellow fever vaccines accepted by the yellow fever preset: the WHO-prequalified products
+/// (YF-VAX is in the product table but not prequalified, so not accepted).
 pub const YELLOW_FEVER_APPROVED: &[&str] =
-    &["YF-Stamaril", "YF-VAX", "YF-Bio-Manguinhos", "YF-Institut-Pasteur-Dakar", "YF-Chumakov"];
+    &["YF-Stamaril", "YF-Bio-Manguinhos", "YF-Institut-Pasteur-Dakar", "YF-Chumakov", "YF-SinSaVac"];
 
 fn clause(slot: &str, op: Op) -> Clause {
     Clause { slot: slot.into(), op, rhs: None, min: None, max: None, values: None }
 }
 
 /// EU-DCC-style "fully vaccinated against COVID-19": COVID-19 target disease, an approved
-/// product, the series complete (dose number ≥ series doses), the last dose 14–270 days
-/// before `as_of`.
+/// product, the series complete (dose number ≥ series doses, EU rule VR-EU-0002), the last
+/// dose 14–270 days before `as_of` (14 days: Member-State rules such as VR-DE-0003; 270 days:
+/// Delegated Regulation (EU) 2021/2288).
 pub fn covid19_full() -> Policy {
     Policy {
         name: "eu-dcc-covid19-full".into(),
@@ -126,7 +161,8 @@ mod tests {
     #[test]
     fn product_codes() {
         assert_eq!(product_code("EU/1/20/1528").unwrap(), 1_201_528);
-        assert_eq!(product_code("YF-VAX").unwrap(), 9_100_002);
+        assert_eq!(product_code("YF-VAX").unwrap(), 9_100_006);
+        assert_eq!(product_code("Covishield").unwrap(), 9_000_009);
         assert!(product_code("EU/1/20/15x8").is_err());
         assert!(product_code("Unknown").is_err());
     }

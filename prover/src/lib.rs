@@ -161,14 +161,7 @@ impl Prover {
         witness: &QueryWitness,
         rng: &mut R,
     ) -> Result<ProofBytes, ProveError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
-        QueryCircuit { depth: self.depth, public: Some(*public), private: Some(witness.clone()) }
-            .generate_constraints(cs.clone())
-            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
-        let cs = cs.into_inner().ok_or_else(|| ProveError::Synthesis("constraint system still shared".into()))?;
-        let assignment = [cs.instance_assignment().map_err(syn)?, cs.witness_assignment().map_err(syn)?].concat();
+        let assignment = self.assignment(public, witness)?;
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
         let proof = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
             &self.pk,
@@ -183,6 +176,25 @@ impl Prover {
         Ok(ProofBytes::from_proof(&proof))
     }
 
+    /// The full variable assignment (`1`, public inputs, witnesses) for a statement: the
+    /// circuit is synthesized in witness-only mode, without building matrices.
+    pub fn assignment(&self, public: &QueryPublic, witness: &QueryWitness) -> Result<Vec<Fr>, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        QueryCircuit { depth: self.depth, public: Some(*public), private: Some(witness.clone()) }
+            .generate_constraints(cs.clone())
+            .map_err(syn)?;
+        let cs = cs.into_inner().ok_or_else(|| ProveError::Synthesis("constraint system still shared".into()))?;
+        Ok([cs.instance_assignment().map_err(syn)?, cs.witness_assignment().map_err(syn)?].concat())
+    }
+
+    /// The synthesized matrices, input count and constraint count (for profiling tools).
+    #[doc(hidden)]
+    pub fn matrices_for_profiling(&self) -> (&[Matrix<Fr>], usize, usize) {
+        (&self.matrices, self.num_inputs, self.num_constraints)
+    }
+
     /// Proves several statements in parallel (rayon); each gets its own OS randomness.
     pub fn prove_many(&self, statements: &[(QueryPublic, QueryWitness)]) -> Vec<Result<ProofBytes, ProveError>> {
         statements
@@ -194,4 +206,29 @@ impl Prover {
 
 fn syn(e: ark_relations::gr1cs::SynthesisError) -> ProveError {
     ProveError::Synthesis(e.to_string())
+}
+
+impl Prover {
+    /// Proves and wraps the proof in a presentation (checked first, like [`Prover::prove`]).
+    pub fn present<R: RngCore + CryptoRng>(
+        &self,
+        public: &QueryPublic,
+        witness: &QueryWitness,
+        rng: &mut R,
+    ) -> Result<healthzk_core::presentation::Presentation, ProveError> {
+        let proof = self.prove(public, witness, rng)?;
+        Ok(self.wrap(public, proof))
+    }
+
+    /// A presentation for an already computed proof.
+    pub fn wrap(&self, public: &QueryPublic, proof: ProofBytes) -> healthzk_core::presentation::Presentation {
+        use healthzk_core::presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_QUERY};
+        Presentation {
+            format: PRESENTATION_FORMAT.into(),
+            statement: STATEMENT_QUERY.into(),
+            key_id: self.key_id.to_hex(),
+            public: PublicJson::from_public(public),
+            proof: proof.to_hex(),
+        }
+    }
 }

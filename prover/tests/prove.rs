@@ -250,7 +250,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4))]
     #[test]
     fn random_valid_statements_prove_and_verify(
-        days_before in 14u32..=270, series in 1u64..=3, product in 0usize..5, as_of in 19_000u32..30_000, seed in any::<u64>()
+        days_before in 14u32..=270, series in 1u64..=3, product in 0usize..7, as_of in 19_000u32..30_000, seed in any::<u64>()
     ) {
         let (prover, verifier) = prover();
         let spec = Spec { days_before, series_doses: series, dose_number: series, product, as_of: Day(as_of), seed, ..Spec::default() };

@@ -1,0 +1,493 @@
+//! Command-line interface: argument parsing and the subcommands.
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use healthzk_core::{
+    credential::{CredentialRequest, HolderPackage, PACKAGE_FORMAT},
+    day::Day,
+    field,
+    holder::{HolderCommitment, HolderKeyFile, HolderSecret},
+    merkle::MerkleTree,
+    policy::Policy,
+    presentation::Presentation,
+    presets,
+    query::{QueryPublic, QueryWitness},
+    Fr, DEFAULT_TREE_DEPTH,
+};
+use healthzk_prover::{keys, Prover};
+use healthzk_verifier::{Expectations, QueryVerifier, Verdict};
+use rand::rngs::OsRng;
+use serde::{Deserialize, Serialize};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+/// Input that cannot be used: exit code 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Shorthand for a [`BadInput`] error.
+pub fn bad(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(BadInput(msg.into()))
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "healthzk", version, about = "Zero-knowledge proofs about committed health records")]
+pub struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Generate proving and verifying keys (single-party: DEVELOPMENT ONLY).
+    Setup {
+        /// Where to write the key files.
+        #[arg(long, default_value = "healthzk-data/keys")]
+        keys: PathBuf,
+        /// Issuer tree depth the keys serve.
+        #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
+        depth: usize,
+        /// Overwrite existing keys.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Holder (patient) commands.
+    #[command(subcommand)]
+    Holder(HolderCmd),
+    /// Issue a credential (hospital side): commit, append to the issuer tree, write the
+    /// holder's package.
+    Issue {
+        #[command(flatten)]
+        issuer: IssuerDir,
+        /// Credential request JSON (schema, attributes, optional issued/expires).
+        #[arg(long)]
+        credential: PathBuf,
+        /// The holder: a holder file or a 0x holder commitment.
+        #[arg(long)]
+        holder: String,
+        /// Where to write the holder's package.
+        #[arg(long)]
+        out: PathBuf,
+        /// Issue day (default: today, UTC).
+        #[arg(long)]
+        today: Option<String>,
+    },
+    /// Issuer tree queries.
+    #[command(subcommand)]
+    Issuer(IssuerCmd),
+    /// Policies: presets and hashes.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Print a fresh verifier challenge.
+    Challenge {
+        /// Context bound into the challenge derivation (e.g. gate id).
+        #[arg(long, default_value = "")]
+        context: String,
+    },
+    /// Prove that a credential satisfies a policy; writes a presentation.
+    Prove {
+        #[command(flatten)]
+        keys: KeysDir,
+        /// Holder file.
+        #[arg(long)]
+        holder: PathBuf,
+        /// Holder package from the issuer.
+        #[arg(long)]
+        package: PathBuf,
+        /// Policy JSON.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The verifier's challenge (0x hex).
+        #[arg(long)]
+        challenge: String,
+        /// The verifier's scope (1–31 bytes of text).
+        #[arg(long)]
+        scope: String,
+        /// Day the statement speaks of (default: today, UTC).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output presentation JSON (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a presentation. Exit 0 accepted, 1 rejected (reason on stderr), 2 bad input.
+    Verify {
+        #[command(flatten)]
+        keys: KeysDir,
+        /// Presentation JSON.
+        #[arg(long)]
+        presentation: PathBuf,
+        /// Policy JSON.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The challenge this verifier issued.
+        #[arg(long)]
+        challenge: String,
+        /// This verifier's scope.
+        #[arg(long)]
+        scope: String,
+        /// An accepted issuer root (repeatable).
+        #[arg(long = "root")]
+        roots: Vec<String>,
+        /// A file of accepted issuer roots, one 0x hex per line.
+        #[arg(long)]
+        roots_file: Option<PathBuf>,
+        /// The verifier's today (default: today, UTC).
+        #[arg(long)]
+        today: Option<String>,
+        /// Accept as_of within this many days of today.
+        #[arg(long, default_value_t = 1)]
+        tolerance_days: u32,
+    },
+    /// Run the whole flow in one process: issue 1,000 credentials, prove both vaccination
+    /// presets, verify, and show the verifier refusing wrong cases.
+    Demo(crate::demo::DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct KeysDir {
+    /// Directory holding credential-query.pk / .vk.
+    #[arg(long, default_value = "healthzk-data/keys")]
+    keys: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct IssuerDir {
+    /// Issuer directory (holds tree.json: commitments only, never records).
+    #[arg(long, default_value = "healthzk-data/issuer")]
+    issuer: PathBuf,
+    /// Depth of a new issuer tree.
+    #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
+    depth: usize,
+}
+
+#[derive(Subcommand, Debug)]
+enum HolderCmd {
+    /// Create a holder secret and its commitment.
+    New {
+        /// Where to write the holder file (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum IssuerCmd {
+    /// Print the issuer tree's current root.
+    Root {
+        #[command(flatten)]
+        issuer: IssuerDir,
+    },
+    /// Print a fresh package path for the credential at INDEX.
+    Path {
+        #[command(flatten)]
+        issuer: IssuerDir,
+        /// Leaf index.
+        #[arg(long)]
+        index: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCmd {
+    /// Write a preset policy: covid19 (EU DCC style) or yellow-fever (IHR).
+    Preset {
+        /// Preset name.
+        name: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print a policy's hash.
+    Hash {
+        /// Policy JSON.
+        policy: PathBuf,
+    },
+}
+
+/// The issuer tree file: commitments only.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TreeFile {
+    format: String,
+    depth: usize,
+    #[serde(with = "field::hex_fr_vec")]
+    leaves: Vec<Fr>,
+}
+
+const TREE_FORMAT: &str = "healthzk/issuer-tree/v1";
+const PK_FILE: &str = "credential-query.pk";
+const VK_FILE: &str = "credential-query.vk";
+
+/// Prints the development-only warning for single-party setups.
+pub fn dev_setup_warning() {
+    eprintln!("WARNING: single-party trusted setup — FOR DEVELOPMENT ONLY.");
+    eprintln!("         Whoever ran it could forge proofs. Production keys come from a multi-party");
+    eprintln!("         phase-2 ceremony; pin their key id in every verifier.");
+}
+
+pub fn today() -> Day {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    Day((secs / 86_400) as u32)
+}
+
+fn day_or_today(field: &str, s: &Option<String>) -> Result<Day> {
+    match s {
+        Some(s) => Day::parse(field, s).map_err(|e| bad(e.to_string())),
+        None => Ok(today()),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| bad(format!("{}: {e}", path.display())))
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
+    let bytes = read(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| bad(format!("{}: malformed {what}: {e}", path.display())))
+}
+
+/// Writes via a temporary file and rename, so a crash never leaves a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn write_json_out<T: Serialize>(out: &Option<PathBuf>, v: &T) -> Result<()> {
+    let s = serde_json::to_string_pretty(v)? + "\n";
+    match out {
+        Some(p) => write_atomic(p, s.as_bytes()),
+        None => {
+            print!("{s}");
+            Ok(())
+        }
+    }
+}
+
+fn parse_fr(field: &str, s: &str) -> Result<Fr> {
+    field::parse_hex(field, s).map_err(|e| bad(e.to_string()))
+}
+
+fn load_policy(path: &Path) -> Result<(Policy, healthzk_core::policy::CompiledPolicy)> {
+    let p: Policy = read_json(path, "policy")?;
+    let c = p.compile().map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    Ok((p, c))
+}
+
+/// Loads the prover for the keys in `dir` (the pk is checked against the vk's key id).
+pub fn load_prover(dir: &Path) -> Result<Prover> {
+    let (_, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    let (pk, depth) =
+        keys::read_pk(&read(&dir.join(PK_FILE))?, Some(id)).map_err(|e| bad(format!("{PK_FILE}: {e}")))?;
+    Ok(Prover::new(pk, depth as usize)?)
+}
+
+fn load_verifier(dir: &Path) -> Result<QueryVerifier> {
+    let (vk, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    Ok(QueryVerifier::new(&vk, id.0))
+}
+
+fn load_tree(dir: &IssuerDir) -> Result<MerkleTree> {
+    let path = dir.issuer.join("tree.json");
+    if !path.exists() {
+        return MerkleTree::new(dir.depth).map_err(|e| bad(e.to_string()));
+    }
+    let f: TreeFile = read_json(&path, "issuer tree")?;
+    if f.format != TREE_FORMAT {
+        return Err(bad(format!("{}: unknown format {:?}", path.display(), f.format)));
+    }
+    MerkleTree::from_leaves(f.depth, &f.leaves).map_err(|e| bad(e.to_string()))
+}
+
+fn save_tree(dir: &IssuerDir, t: &MerkleTree) -> Result<()> {
+    let f = TreeFile { format: TREE_FORMAT.into(), depth: t.depth(), leaves: t.leaves().to_vec() };
+    write_atomic(&dir.issuer.join("tree.json"), serde_json::to_string(&f)?.as_bytes())
+}
+
+fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
+    if arg.starts_with("0x") {
+        return Ok(HolderCommitment(parse_fr("holder", arg)?));
+    }
+    let f: HolderKeyFile = read_json(Path::new(arg), "holder file")?;
+    Ok(f.commitment)
+}
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.cmd {
+        Cmd::Setup { keys: dir, depth, force } => {
+            if !(1..=32).contains(&depth) {
+                return Err(bad(format!("--depth {depth}: must be 1..=32")));
+            }
+            if dir.join(PK_FILE).exists() && !force {
+                return Err(bad(format!("{} already holds keys; pass --force to replace them", dir.display())));
+            }
+            dev_setup_warning();
+            let t = Instant::now();
+            eprintln!("[1/3] generating Groth16 parameters for credential-query at depth {depth} (takes a few seconds)…");
+            let pk = healthzk_prover::setup(depth, &mut OsRng)?;
+            eprintln!("      done in {:.1} s", t.elapsed().as_secs_f64());
+            eprintln!("[2/3] synthesizing constraint matrices…");
+            let prover = Prover::new(pk, depth)?;
+            eprintln!("      {} constraints", prover.num_constraints());
+            eprintln!("[3/3] writing keys to {}…", dir.display());
+            write_atomic(&dir.join(PK_FILE), &keys::write_pk(prover.proving_key(), depth as u32))?;
+            write_atomic(&dir.join(VK_FILE), &keys::write_vk(&prover.proving_key().vk, depth as u32))?;
+            println!("key id {}", prover.key_id());
+            Ok(0)
+        }
+        Cmd::Holder(HolderCmd::New { out }) => {
+            if out.exists() {
+                return Err(bad(format!("{} exists; refusing to overwrite a holder secret", out.display())));
+            }
+            let s = HolderSecret::random(&mut OsRng);
+            write_atomic(&out, serde_json::to_string_pretty(&HolderKeyFile::new(&s))?.as_bytes())?;
+            restrict_permissions(&out);
+            println!("{}", field::to_hex(&s.commitment().0));
+            Ok(0)
+        }
+        Cmd::Issue { issuer, credential, holder, out, today: t } => {
+            let req: CredentialRequest = read_json(&credential, "credential request")?;
+            let holder = holder_commitment(&holder)?;
+            let mut tree = load_tree(&issuer)?;
+            let day = day_or_today("--today", &t)?;
+            let cred = req
+                .into_credential(holder, day, tree.len(), &mut OsRng)
+                .map_err(|e| bad(format!("{}: {e}", credential.display())))?;
+            let index = tree.append(cred.commitment()).map_err(|e| bad(e.to_string()))?;
+            let pkg = HolderPackage {
+                format: PACKAGE_FORMAT.into(),
+                credential: cred,
+                depth: tree.depth(),
+                path: tree.path(index)?,
+                issuer_root: tree.root(),
+            };
+            // The package first, then the tree: a crash in between leaves an unanchored
+            // package, never a leaf whose package was lost.
+            write_atomic(&out, serde_json::to_string_pretty(&pkg)?.as_bytes())?;
+            save_tree(&issuer, &tree)?;
+            eprintln!("issued credential #{index}; issuer root is now {}", field::to_hex(&tree.root()));
+            Ok(0)
+        }
+        Cmd::Issuer(IssuerCmd::Root { issuer }) => {
+            println!("{}", field::to_hex(&load_tree(&issuer)?.root()));
+            Ok(0)
+        }
+        Cmd::Issuer(IssuerCmd::Path { issuer, index }) => {
+            let tree = load_tree(&issuer)?;
+            let path = tree.path(index).map_err(|e| bad(e.to_string()))?;
+            println!("{}", serde_json::to_string_pretty(&path)?);
+            Ok(0)
+        }
+        Cmd::Policy(PolicyCmd::Preset { name, out }) => {
+            let p = presets::by_name(&name).map_err(|e| bad(e.to_string()))?;
+            write_json_out(&out, &p)?;
+            eprintln!("policy hash {}", field::to_hex(&p.hash()?));
+            Ok(0)
+        }
+        Cmd::Policy(PolicyCmd::Hash { policy }) => {
+            println!("{}", field::to_hex(&load_policy(&policy)?.1.hash()));
+            Ok(0)
+        }
+        Cmd::Challenge { context } => {
+            println!("{}", field::to_hex(&healthzk_verifier::fresh_challenge(context.as_bytes(), &mut OsRng)));
+            Ok(0)
+        }
+        Cmd::Prove { keys: k, holder, package, policy, challenge, scope, as_of, out } => {
+            let hf: HolderKeyFile = read_json(&holder, "holder file")?;
+            let secret = hf.secret().map_err(|e| bad(format!("{}: {e}", holder.display())))?;
+            let pkg: HolderPackage = read_json(&package, "holder package")?;
+            if pkg.format != PACKAGE_FORMAT {
+                return Err(bad(format!("{}: unknown format {:?}", package.display(), pkg.format)));
+            }
+            let (_, compiled) = load_policy(&policy)?;
+            let scope = field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?;
+            let public = QueryPublic {
+                issuer_root: pkg.issuer_root,
+                policy_hash: compiled.hash(),
+                as_of: day_or_today("--as-of", &as_of)?,
+                challenge: parse_fr("--challenge", &challenge)?,
+                scope,
+                nullifier: secret.nullifier(scope),
+            };
+            let witness = QueryWitness { credential: pkg.credential, secret, path: pkg.path, policy: compiled };
+            let prover = load_prover(&k.keys)?;
+            if prover.depth() != pkg.depth {
+                return Err(bad(format!("package tree depth {} but keys serve depth {}", pkg.depth, prover.depth())));
+            }
+            let t = Instant::now();
+            match prover.present(&public, &witness, &mut OsRng) {
+                Ok(p) => {
+                    eprintln!("proved in {} ms", t.elapsed().as_millis());
+                    write_json_out(&out, &p)?;
+                    Ok(0)
+                }
+                Err(healthzk_prover::ProveError::Unsatisfied(u)) => {
+                    Err(bad(format!("cannot prove: {u} — the credential does not satisfy this policy")))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Cmd::Verify { keys: k, presentation, policy, challenge, scope, roots, roots_file, today: t, tolerance_days } => {
+            let pres: Presentation = read_json(&presentation, "presentation")?;
+            let (_, compiled) = load_policy(&policy)?;
+            let mut accepted = roots.iter().map(|r| parse_fr("--root", r)).collect::<Result<Vec<_>>>()?;
+            if let Some(f) = roots_file {
+                let text = String::from_utf8(read(&f)?).map_err(|_| bad(format!("{}: not UTF-8", f.display())))?;
+                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                    accepted.push(parse_fr(&format!("{} line {}", f.display(), i + 1), line.trim())?);
+                }
+            }
+            if accepted.is_empty() {
+                return Err(bad("no accepted issuer roots: pass --root or --roots-file"));
+            }
+            let today = day_or_today("--today", &t)?;
+            let e = Expectations {
+                policy_hash: compiled.hash(),
+                challenge: parse_fr("--challenge", &challenge)?,
+                scope: field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?,
+                earliest: today.plus(-(tolerance_days as i64)),
+                latest: today.plus(tolerance_days as i64),
+                accepted_roots: accepted,
+            };
+            let verifier = load_verifier(&k.keys)?;
+            match verifier.verify(&pres, &e) {
+                Verdict::Accepted { nullifier } => {
+                    println!("ACCEPTED nullifier {}", field::to_hex(&nullifier));
+                    Ok(0)
+                }
+                Verdict::Rejected(r) if r.is_bad_input() => Err(bad(format!("{}: {r}", presentation.display()))),
+                Verdict::Rejected(r) => {
+                    println!("REJECTED");
+                    eprintln!("rejected: {r}");
+                    Ok(1)
+                }
+            }
+        }
+        Cmd::Demo(args) => crate::demo::run(args),
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_: &Path) {}

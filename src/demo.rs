@@ -1,0 +1,293 @@
+//! `healthzk demo`: the whole flow in one process, printing each verdict with prove and
+//! verify times and sizes. Exits 0 only if every verdict is the expected one.
+
+use crate::cli::{bad, dev_setup_warning, load_prover, today};
+use anyhow::Result;
+use clap::Args;
+use healthzk_core::{
+    credential::{Credential, CredentialRequest},
+    day::Day,
+    field,
+    holder::HolderSecret,
+    merkle::MerkleTree,
+    policy::{CompiledPolicy, Policy},
+    presentation::Presentation,
+    presets,
+    query::{QueryPublic, QueryWitness},
+};
+use healthzk_prover::Prover;
+use healthzk_verifier::{Expectations, QueryVerifier, Rejection, Verdict};
+use rand::{rngs::OsRng, Rng};
+use serde_json::json;
+use std::{path::PathBuf, time::Instant};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Credentials the hospital issues (at least 10).
+    #[arg(long, default_value_t = 1000)]
+    credentials: usize,
+    /// Use keys from this directory instead of a fresh in-memory development setup.
+    #[arg(long)]
+    keys: Option<PathBuf>,
+    /// Issuer tree depth for a fresh setup.
+    #[arg(long, default_value_t = healthzk_core::DEFAULT_TREE_DEPTH)]
+    depth: usize,
+}
+
+struct Issued {
+    secret: HolderSecret,
+    credential: Credential,
+    index: u64,
+}
+
+fn vaccination(product: &str, disease: u64, dose: u64, series: u64, date: Day, expires: Option<Day>) -> CredentialRequest {
+    let mut v = json!({
+        "schema": "vaccination/v1",
+        "attributes": {
+            "disease": disease, "vaccine": 1_119_349_007u64, "product": product,
+            "manufacturer": "ORG-100030215", "dose_number": dose, "series_doses": series,
+            "date": date.to_string(), "country": "FR"
+        },
+        "issued": date.to_string(),
+    });
+    if let Some(e) = expires {
+        v["expires"] = json!(e.to_string());
+    }
+    serde_json::from_value(v).expect("well-formed request")
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+pub fn run(args: DemoArgs) -> Result<u8> {
+    if args.credentials < 10 {
+        return Err(bad("--credentials must be at least 10"));
+    }
+    let today = today();
+    println!("healthzk demo — border checks on {today}\n");
+
+    // Keys.
+    let t = Instant::now();
+    let prover = match &args.keys {
+        Some(dir) => load_prover(dir)?,
+        None => {
+            dev_setup_warning();
+            eprintln!("[setup] generating development keys at depth {} …", args.depth);
+            Prover::new(healthzk_prover::setup(args.depth, &mut OsRng)?, args.depth)?
+        }
+    };
+    let verifier = QueryVerifier::new(&prover.proving_key().vk, prover.key_id().0);
+    println!(
+        "[keys]   credential-query: {} constraints, tree depth {}, key id {}… ({:.1} s)",
+        prover.num_constraints(),
+        prover.depth(),
+        &prover.key_id().to_hex()[..16],
+        t.elapsed().as_secs_f64()
+    );
+
+    // The hospital issues credentials; the people we follow are among them.
+    let t = Instant::now();
+    let mut tree = MerkleTree::new(prover.depth())?;
+    let issue_to = |req: CredentialRequest, secret: HolderSecret, tree: &mut MerkleTree| -> Result<Issued> {
+        let credential = req.into_credential(secret.commitment(), today, tree.len(), &mut OsRng)?;
+        let index = tree.append(credential.commitment())?;
+        Ok(Issued { secret, credential, index })
+    };
+    let issue = |req: CredentialRequest, tree: &mut MerkleTree| issue_to(req, HolderSecret::random(&mut OsRng), tree);
+    let products = ["EU/1/20/1528", "EU/1/20/1507", "EU/1/21/1529", "Covishield", "YF-Stamaril"];
+    let mut people = Vec::new();
+    // One iteration issues the six credentials of the people we follow.
+    let iterations = args.credentials - 5;
+    for i in 0..iterations {
+        if i == iterations / 2 {
+            // alice (COVID + yellow fever), bob (wrong product), carol (series incomplete),
+            // dave (too recent), erin (expired).
+            let alice_covid = issue(vaccination("EU/1/20/1528", presets::SNOMED_COVID19, 2, 2, today.plus(-60), None), &mut tree)?;
+            let yf_req = vaccination("YF-Stamaril", presets::SNOMED_YELLOW_FEVER, 1, 1, today.plus(-1100), None);
+            let alice_yf = issue_to(yf_req, alice_covid.secret.clone(), &mut tree)?;
+            people.push(("alice-covid", alice_covid));
+            people.push(("alice-yf", alice_yf));
+            people.push(("bob", issue(vaccination("Covishield", presets::SNOMED_COVID19, 2, 2, today.plus(-60), None), &mut tree)?));
+            people.push(("carol", issue(vaccination("EU/1/20/1507", presets::SNOMED_COVID19, 1, 2, today.plus(-60), None), &mut tree)?));
+            people.push(("dave", issue(vaccination("EU/1/20/1528", presets::SNOMED_COVID19, 3, 3, today.plus(-5), None), &mut tree)?));
+            people.push((
+                "erin",
+                issue(vaccination("EU/1/21/1529", presets::SNOMED_COVID19, 2, 2, today.plus(-90), Some(today.plus(-1))), &mut tree)?,
+            ));
+        } else {
+            let mut rng = OsRng;
+            let p = products[rng.gen_range(0..products.len())];
+            let disease = if p.starts_with("YF") { presets::SNOMED_YELLOW_FEVER } else { presets::SNOMED_COVID19 };
+            let series = rng.gen_range(1..=3);
+            issue(vaccination(p, disease, rng.gen_range(1..=series), series, today.plus(-rng.gen_range(1..2000)), None), &mut tree)?;
+        }
+    }
+    let anchored = tree.root();
+    println!(
+        "[issue]  hospital issued {} credentials in {:.2} s; root {}… anchored and accepted",
+        tree.len(),
+        t.elapsed().as_secs_f64(),
+        &field::to_hex(&anchored)[..18]
+    );
+    let get = |name: &str| &people.iter().find(|(n, _)| *n == name).expect("named").1;
+
+    let covid = presets::covid19_full();
+    let yf = presets::yellow_fever();
+    let scope = field::from_short_str("scope", "border:FR-CDG").expect("short");
+    let failures = std::cell::Cell::new(0usize);
+    let check = |label: &str, got: &Verdict, want_accept: bool, want: Option<&Rejection>| {
+        let ok = match (got, want) {
+            (Verdict::Accepted { .. }, None) => want_accept,
+            (Verdict::Rejected(r), Some(w)) => std::mem::discriminant(r) == std::mem::discriminant(w),
+            _ => false,
+        };
+        let shown = match got {
+            Verdict::Accepted { .. } => "ACCEPTED".to_string(),
+            Verdict::Rejected(r) => format!("REJECTED: {r}"),
+        };
+        println!("  {:<34} {}{}", label, shown, if ok { "" } else { "   <-- UNEXPECTED" });
+        if !ok {
+            failures.set(failures.get() + 1);
+        }
+    };
+
+    // A verifier session: a fresh challenge per traveller.
+    let session = |policy: &Policy| -> (CompiledPolicy, Expectations) {
+        let compiled = policy.compile().expect("preset");
+        let challenge = healthzk_verifier::fresh_challenge(b"gate 12", &mut OsRng);
+        let e = Expectations {
+            policy_hash: compiled.hash(),
+            challenge,
+            scope,
+            earliest: today.plus(-1),
+            latest: today.plus(1),
+            accepted_roots: vec![anchored],
+        };
+        (compiled, e)
+    };
+    let statement = |who: &Issued, compiled: &CompiledPolicy, e: &Expectations, root_tree: &MerkleTree| {
+        let public = QueryPublic {
+            issuer_root: root_tree.root(),
+            policy_hash: compiled.hash(),
+            as_of: today,
+            challenge: e.challenge,
+            scope,
+            nullifier: who.secret.nullifier(scope),
+        };
+        let witness = QueryWitness {
+            credential: who.credential.clone(),
+            secret: who.secret.clone(),
+            path: root_tree.path(who.index).expect("issued"),
+            policy: compiled.clone(),
+        };
+        (public, witness)
+    };
+
+    println!("\nHonest travellers:");
+    let mut accepted_presentations: Vec<(String, Presentation)> = Vec::new();
+    for (label, who, policy) in [("alice: COVID-19 (EU DCC)", "alice-covid", &covid), ("alice: yellow fever (IHR)", "alice-yf", &yf)] {
+        let (compiled, e) = session(policy);
+        let (public, witness) = statement(get(who), &compiled, &e, &tree);
+        let t = Instant::now();
+        let pres = prover.present(&public, &witness, &mut OsRng)?;
+        let prove_ms = ms(t);
+        let t = Instant::now();
+        let verdict = verifier.verify(&pres, &e);
+        let verify_ms = ms(t);
+        check(label, &verdict, true, None);
+        println!(
+            "  {:<34} prove {:.0} ms, verify {:.2} ms, proof 128 bytes, presentation {} bytes of JSON",
+            "",
+            prove_ms,
+            verify_ms,
+            serde_json::to_string(&pres)?.len()
+        );
+        accepted_presentations.push((policy.name.clone(), pres));
+    }
+
+    println!("\nWrong cases (a dishonest prover forces a proof of a false statement):");
+    for (label, who, reason) in [
+        ("bob: product not approved", "bob", "Covishield is not in the approved list"),
+        ("carol: series incomplete", "carol", "dose 1 of 2"),
+        ("dave: last dose too recent", "dave", "5 days ago"),
+        ("erin: credential expired", "erin", "expired yesterday"),
+    ] {
+        let (compiled, e) = session(&covid);
+        let (public, witness) = statement(get(who), &compiled, &e, &tree);
+        match prover.prove(&public, &witness, &mut OsRng) {
+            Err(healthzk_prover::ProveError::Unsatisfied(u)) => println!("  {label:<34} honest prover refuses ({reason}): {u}"),
+            other => {
+                println!("  {label:<34} honest prover did not refuse: {other:?}   <-- UNEXPECTED");
+                failures.set(failures.get() + 1);
+            }
+        }
+        let forced = prover.wrap(&public, prover.prove_unchecked(&public, &witness, &mut OsRng)?);
+        check("", &verifier.verify(&forced, &e), false, Some(&Rejection::InvalidProof));
+    }
+
+    println!("\nWrong cases at the verifier:");
+    // Replay: alice's COVID presentation shown to a new session.
+    let (_, e) = session(&covid);
+    check("replayed to a new challenge", &verifier.verify(&accepted_presentations[0].1, &e), false, Some(&Rejection::ChallengeMismatch));
+    // A yellow fever proof offered at a COVID check.
+    let (_, mut e) = session(&covid);
+    let (yf_compiled, yf_e) = session(&yf);
+    let (public, witness) = statement(get("alice-yf"), &yf_compiled, &yf_e, &tree);
+    let pres = prover.present(&public, &witness, &mut OsRng)?;
+    e.challenge = yf_e.challenge;
+    check("yellow fever proof at a COVID gate", &verifier.verify(&pres, &e), false, Some(&Rejection::PolicyMismatch));
+    // An unaccredited clinic's tree: a valid proof, but its root was never anchored.
+    let mut clinic = MerkleTree::new(prover.depth())?;
+    let frank_secret = HolderSecret::random(&mut OsRng);
+    let frank_cred = vaccination("EU/1/20/1528", presets::SNOMED_COVID19, 2, 2, today.plus(-30), None)
+        .into_credential(frank_secret.commitment(), today, 0, &mut OsRng)?;
+    let frank = Issued { index: clinic.append(frank_cred.commitment())?, secret: frank_secret, credential: frank_cred };
+    let (compiled, e) = session(&covid);
+    let (public, witness) = statement(&frank, &compiled, &e, &clinic);
+    let pres = prover.present(&public, &witness, &mut OsRng)?;
+    check("frank: issuer root not anchored", &verifier.verify(&pres, &e), false, Some(&Rejection::RootNotAccepted));
+    // A tampered proof.
+    let (compiled, e) = session(&covid);
+    let (public, witness) = statement(get("alice-covid"), &compiled, &e, &tree);
+    let mut pres = prover.present(&public, &witness, &mut OsRng)?;
+    let tampered = tamper(&pres.proof);
+    pres.proof = tampered;
+    let v = verifier.verify(&pres, &e);
+    let want = match &v {
+        Verdict::Rejected(Rejection::MalformedPoint(_)) => Rejection::MalformedPoint(String::new()),
+        _ => Rejection::InvalidProof,
+    };
+    check("tampered proof byte", &v, false, Some(&want));
+
+    // Parallel proving of both presets.
+    let statements: Vec<_> = [(&covid, "alice-covid"), (&yf, "alice-yf")]
+        .iter()
+        .map(|(p, who)| {
+            let (c, e) = session(p);
+            statement(get(who), &c, &e, &tree)
+        })
+        .collect();
+    let t = Instant::now();
+    let n_ok = prover.prove_many(&statements).iter().filter(|r| r.is_ok()).count();
+    println!("\n[prove_many] {n_ok} proofs in parallel in {:.0} ms on {} threads", ms(t), rayon_threads());
+
+    if failures.get() > 0 {
+        println!("\n{} unexpected verdict(s)", failures.get());
+        return Ok(1);
+    }
+    println!("\nall verdicts as expected");
+    Ok(0)
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn tamper(proof_hex: &str) -> String {
+    // Flip one bit in C's x coordinate (last hex digit of the proof).
+    let mut b = proof_hex.as_bytes().to_vec();
+    let last = b.len() - 1;
+    b[last] = if b[last] == b'0' { b'1' } else { b'0' };
+    String::from_utf8(b).expect("hex")
+}
