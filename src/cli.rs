@@ -189,6 +189,11 @@ enum IssuerCmd {
         #[command(flatten)]
         issuer: IssuerDir,
     },
+    /// Print every root the tree has had, oldest first, one per line (for --roots-file).
+    Roots {
+        #[command(flatten)]
+        issuer: IssuerDir,
+    },
     /// Print a fresh package path for the credential at INDEX.
     Path {
         #[command(flatten)]
@@ -224,6 +229,15 @@ struct TreeFile {
     depth: usize,
     #[serde(with = "field::hex_fr_vec")]
     leaves: Vec<Fr>,
+    /// Every root the tree has had, oldest first (holders' packages carry one of them).
+    #[serde(with = "field::hex_fr_vec")]
+    roots: Vec<Fr>,
+}
+
+/// An issuer's tree and the history of its roots.
+struct IssuerTree {
+    tree: MerkleTree,
+    roots: Vec<Fr>,
 }
 
 const TREE_FORMAT: &str = "healthzk/issuer-tree/v1";
@@ -303,20 +317,29 @@ fn load_verifier(dir: &Path) -> Result<QueryVerifier> {
     Ok(QueryVerifier::new(&vk, id.0))
 }
 
-fn load_tree(dir: &IssuerDir) -> Result<MerkleTree> {
+fn load_tree(dir: &IssuerDir) -> Result<IssuerTree> {
     let path = dir.issuer.join("tree.json");
     if !path.exists() {
-        return MerkleTree::new(dir.depth).map_err(|e| bad(e.to_string()));
+        return Ok(IssuerTree { tree: MerkleTree::new(dir.depth).map_err(|e| bad(e.to_string()))?, roots: vec![] });
     }
     let f: TreeFile = read_json(&path, "issuer tree")?;
     if f.format != TREE_FORMAT {
         return Err(bad(format!("{}: unknown format {:?}", path.display(), f.format)));
     }
-    MerkleTree::from_leaves(f.depth, &f.leaves).map_err(|e| bad(e.to_string()))
+    let tree = MerkleTree::from_leaves(f.depth, &f.leaves).map_err(|e| bad(e.to_string()))?;
+    if f.roots.last() != Some(&tree.root()) && !f.leaves.is_empty() {
+        return Err(bad(format!("{}: the root history does not end at the tree's root", path.display())));
+    }
+    Ok(IssuerTree { tree, roots: f.roots })
 }
 
-fn save_tree(dir: &IssuerDir, t: &MerkleTree) -> Result<()> {
-    let f = TreeFile { format: TREE_FORMAT.into(), depth: t.depth(), leaves: t.leaves().to_vec() };
+fn save_tree(dir: &IssuerDir, t: &IssuerTree) -> Result<()> {
+    let f = TreeFile {
+        format: TREE_FORMAT.into(),
+        depth: t.tree.depth(),
+        leaves: t.tree.leaves().to_vec(),
+        roots: t.roots.clone(),
+    };
     write_atomic(&dir.issuer.join("tree.json"), serde_json::to_string(&f)?.as_bytes())
 }
 
@@ -364,12 +387,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Issue { issuer, credential, holder, out, today: t } => {
             let req: CredentialRequest = read_json(&credential, "credential request")?;
             let holder = holder_commitment(&holder)?;
-            let mut tree = load_tree(&issuer)?;
+            let mut it = load_tree(&issuer)?;
             let day = day_or_today("--today", &t)?;
             let cred = req
-                .into_credential(holder, day, tree.len(), &mut OsRng)
+                .into_credential(holder, day, it.tree.len(), &mut OsRng)
                 .map_err(|e| bad(format!("{}: {e}", credential.display())))?;
-            let index = tree.append(cred.commitment()).map_err(|e| bad(e.to_string()))?;
+            let index = it.tree.append(cred.commitment()).map_err(|e| bad(e.to_string()))?;
+            it.roots.push(it.tree.root());
+            let tree = &it.tree;
             let pkg = HolderPackage {
                 format: PACKAGE_FORMAT.into(),
                 credential: cred,
@@ -380,16 +405,22 @@ pub fn run(cli: Cli) -> Result<u8> {
             // The package first, then the tree: a crash in between leaves an unanchored
             // package, never a leaf whose package was lost.
             write_atomic(&out, serde_json::to_string_pretty(&pkg)?.as_bytes())?;
-            save_tree(&issuer, &tree)?;
-            eprintln!("issued credential #{index}; issuer root is now {}", field::to_hex(&tree.root()));
+            eprintln!("issued credential #{index}; issuer root is now {}", field::to_hex(&it.tree.root()));
+            save_tree(&issuer, &it)?;
             Ok(0)
         }
         Cmd::Issuer(IssuerCmd::Root { issuer }) => {
-            println!("{}", field::to_hex(&load_tree(&issuer)?.root()));
+            println!("{}", field::to_hex(&load_tree(&issuer)?.tree.root()));
+            Ok(0)
+        }
+        Cmd::Issuer(IssuerCmd::Roots { issuer }) => {
+            for r in load_tree(&issuer)?.roots {
+                println!("{}", field::to_hex(&r));
+            }
             Ok(0)
         }
         Cmd::Issuer(IssuerCmd::Path { issuer, index }) => {
-            let tree = load_tree(&issuer)?;
+            let tree = load_tree(&issuer)?.tree;
             let path = tree.path(index).map_err(|e| bad(e.to_string()))?;
             println!("{}", serde_json::to_string_pretty(&path)?);
             Ok(0)

@@ -1,0 +1,293 @@
+//! End-to-end through the `healthzk` binary, as a user drives it: the whole flow, the demo,
+//! and a table of bad inputs that must each exit 2 with a message naming the problem.
+
+use serde_json::{json, Value};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::OnceLock,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_healthzk");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Keys generated once per test binary, in a temporary directory kept for its lifetime.
+fn keys() -> &'static Path {
+    static K: OnceLock<tempfile::TempDir> = OnceLock::new();
+    K.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let o = run(&["setup", "--keys", dir.path().to_str().unwrap()]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(err.contains("FOR DEVELOPMENT ONLY"), "setup must say it is for development: {err}");
+        assert!(out.starts_with("key id "), "{out}");
+        dir
+    })
+    .path()
+}
+
+fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn vaccination(product: &str, dose: u64, date: &str) -> Value {
+    json!({
+        "schema": "vaccination/v1",
+        "attributes": {
+            "disease": 840539006u64, "vaccine": 1119349007u64, "product": product,
+            "manufacturer": "ORG-100030215", "dose_number": dose, "series_doses": 2,
+            "date": date, "country": "FR"
+        },
+        "issued": date
+    })
+}
+
+/// A workspace with keys, an issuer tree holding two credentials for one holder, a policy,
+/// and a challenge.
+struct Flow {
+    dir: tempfile::TempDir,
+    /// The roots file an anchored-root verifier would hold (every root the tree has had).
+    roots_file: PathBuf,
+    challenge: String,
+}
+
+impl Flow {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let o = run(&["holder", "new", "--out", s(&d.join("holder.json"))]);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        let issuer = d.join("issuer");
+        for (name, cred) in [
+            ("good", vaccination("EU/1/20/1528", 2, "2026-09-01")),
+            ("recent", vaccination("EU/1/20/1528", 2, "2026-11-15")),
+        ] {
+            let req = write(d, &format!("{name}.json"), &cred);
+            let o = run(&[
+                "issue", "--issuer", s(&issuer), "--credential", s(&req), "--holder", s(&d.join("holder.json")),
+                "--out", s(&d.join(format!("{name}.pkg.json"))), "--today", "2026-11-20",
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        }
+        let o = run(&["policy", "preset", "covid19", "--out", s(&d.join("policy.json"))]);
+        assert_eq!(o.status.code(), Some(0));
+        let roots = text(&run(&["issuer", "roots", "--issuer", s(&issuer)])).0;
+        assert_eq!(roots.lines().count(), 2, "{roots}");
+        let current = text(&run(&["issuer", "root", "--issuer", s(&issuer)])).0;
+        assert_eq!(roots.lines().last(), current.lines().next());
+        let roots_file = d.join("roots.txt");
+        std::fs::write(&roots_file, roots).unwrap();
+        let challenge = text(&run(&["challenge", "--context", "gate 7"])).0.trim().to_string();
+        assert!(challenge.starts_with("0x"));
+        Flow { dir, roots_file, challenge }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn prove(&self, package: &str, out: &str) -> Output {
+        run(&[
+            "prove", "--keys", s(keys()), "--holder", s(&self.path("holder.json")), "--package", s(&self.path(package)),
+            "--policy", s(&self.path("policy.json")), "--challenge", &self.challenge, "--scope", "border:FR-CDG",
+            "--as-of", "2026-11-21", "--out", s(&self.path(out)),
+        ])
+    }
+
+    fn verify(&self, presentation: &Path, challenge: &str, roots: &[&str]) -> Output {
+        let policy = self.path("policy.json");
+        let mut args = vec![
+            "verify", "--keys", s(keys()), "--presentation", s(presentation), "--policy", s(&policy),
+            "--challenge", challenge, "--scope", "border:FR-CDG", "--today", "2026-11-21",
+        ];
+        if roots.is_empty() {
+            args.extend(["--roots-file", s(&self.roots_file)]);
+        }
+        for r in roots {
+            args.extend(["--root", r]);
+        }
+        run(&args)
+    }
+}
+
+#[test]
+fn issue_prove_verify_through_the_cli() {
+    let f = Flow::new();
+    let o = f.prove("good.pkg.json", "pres.json");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = f.verify(&f.path("pres.json"), &f.challenge, &[]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.starts_with("ACCEPTED nullifier 0x"), "{out}");
+
+    // Rejections: exit 1 with the reason.
+    let other = text(&run(&["challenge"])).0.trim().to_string();
+    let o = f.verify(&f.path("pres.json"), &other, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("challenge does not match"), "{:?}", text(&o));
+    let o = f.verify(&f.path("pres.json"), &f.challenge, &["0x1234"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("issuer root is not an accepted"), "{:?}", text(&o));
+
+    // A false statement cannot be proven: the dose was 6 days before as_of.
+    let o = f.prove("recent.pkg.json", "never.json");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("comparison clause 3 does not hold"), "{:?}", text(&o));
+    assert!(!f.path("never.json").exists());
+}
+
+#[test]
+fn demo_runs_the_whole_flow() {
+    let o = run(&["demo", "--credentials", "1000", "--keys", s(keys())]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("hospital issued 1000 credentials"), "{out}");
+    assert_eq!(out.matches("ACCEPTED").count(), 2, "{out}");
+    assert!(out.matches("REJECTED").count() >= 8, "{out}");
+    for reason in ["invalid proof", "challenge does not match", "policy hash does not match", "issuer root is not an accepted"] {
+        assert!(out.contains(reason), "missing {reason}: {out}");
+    }
+    assert!(out.contains("all verdicts as expected"));
+    assert!(!out.contains("UNEXPECTED"));
+}
+
+/// Every bad input: exit code 2, a message naming the problem, never a panic.
+#[test]
+fn bad_inputs_exit_2_with_a_clear_message() {
+    let f = Flow::new();
+    assert_eq!(f.prove("good.pkg.json", "pres.json").status.code(), Some(0));
+    let good: Value = serde_json::from_slice(&std::fs::read(f.path("pres.json")).unwrap()).unwrap();
+    let d = f.dir.path();
+    let mutate = |name: &str, m: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        m(&mut v);
+        write(d, name, &v)
+    };
+    let proof = good["proof"].as_str().unwrap().to_string();
+    let r = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+
+    let truncated = d.join("truncated.json");
+    std::fs::write(&truncated, &std::fs::read(f.path("pres.json")).unwrap()[..100]).unwrap();
+    let non_canonical = mutate("nc.json", &|v| v["public"]["nullifier"] = json!(r));
+    let short = mutate("short.json", &|v| v["proof"] = json!(&proof[..250]));
+    let not_hex = mutate("nothex.json", &|v| v["proof"] = json!("zz".repeat(128)));
+    let off_curve = mutate("offcurve.json", &|v| v["proof"] = json!(off_curve_a(&proof)));
+    let non_subgroup = mutate("subgroup.json", &|v| v["proof"] = json!(format!("{}{}{}", &proof[..64], non_subgroup_g2_hex(), &proof[192..])));
+    let unknown_field = mutate("unknown.json", &|v| v["extra"] = json!(1));
+
+    let cases: Vec<(&str, PathBuf, &str)> = vec![
+        ("malformed JSON", truncated, "malformed presentation"),
+        ("public input >= r", non_canonical, "nullifier: not canonical"),
+        ("proof of the wrong length", short, "expected 128 bytes, got 125"),
+        ("proof not hex", not_hex, "not hexadecimal"),
+        ("off-curve point", off_curve, "malformed proof point: A"),
+        ("non-subgroup G2 point", non_subgroup, "malformed proof point: B"),
+        ("unknown field", unknown_field, "unknown field `extra`"),
+        ("missing file", d.join("nope.json"), "nope.json"),
+    ];
+    for (what, path, needle) in cases {
+        let o = f.verify(&path, &f.challenge, &[]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {out}{err}");
+        assert!(err.contains(needle), "{what}: expected {needle:?} in {err:?}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    }
+
+    // Arguments: a challenge >= r, a scope too long, a bad date.
+    let o = f.verify(&f.path("pres.json"), r, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("--challenge: not canonical"), "{:?}", text(&o));
+    let o = run(&[
+        "verify", "--keys", s(keys()), "--presentation", s(&f.path("pres.json")), "--policy", s(&f.path("policy.json")),
+        "--challenge", &f.challenge, "--scope", &"x".repeat(40), "--roots-file", s(&f.roots_file),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("1 to 31 bytes"), "{:?}", text(&o));
+
+    // Issuing: negative, too wide, wrong type, unknown attribute, bad date; the tree is untouched.
+    let issuer = d.join("issuer");
+    let before = std::fs::read(issuer.join("tree.json")).unwrap();
+    let bad_requests: Vec<(Value, &str)> = vec![
+        (json!({"schema": "vaccination/v1", "attributes": {"dose_number": -1}}), "negative"),
+        (
+            {
+                let mut v = vaccination("EU/1/20/1528", 2, "2026-09-01");
+                v["attributes"]["dose_number"] = json!("18446744073709551616");
+                v
+            },
+            "not an integer in 0..2^64",
+        ),
+        ({ let mut v = vaccination("EU/1/20/1528", 2, "2026-09-01"); v["attributes"]["date"] = json!("2026-02-30"); v }, "expected a date"),
+        ({ let mut v = vaccination("EU/1/20/1528", 2, "2026-09-01"); v["attributes"]["weight"] = json!(70); v }, "no attribute \"weight\""),
+        ({ let mut v = vaccination("EU/1/20/1528", 2, "2026-09-01"); v["attributes"]["product"] = json!(1528); v }, "expected a product identifier"),
+        (json!({"schema": "lab/v9", "attributes": {}}), "unknown schema"),
+        (json!([1, 2]), "malformed credential request"),
+    ];
+    for (i, (req, needle)) in bad_requests.into_iter().enumerate() {
+        let p = write(d, &format!("bad{i}.json"), &req);
+        let o = run(&["issue", "--issuer", s(&issuer), "--credential", s(&p), "--holder", s(&d.join("holder.json")), "--out", s(&d.join("x.pkg.json"))]);
+        assert_eq!(o.status.code(), Some(2), "request {i}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "request {i}: expected {needle:?} in {:?}", text(&o).1);
+    }
+    assert_eq!(std::fs::read(issuer.join("tree.json")).unwrap(), before, "a refused request must not touch the tree");
+
+    // A holder commitment >= r, a policy naming an unknown attribute, usage errors.
+    let o = run(&["issue", "--issuer", s(&issuer), "--credential", s(&d.join("good.json")), "--holder", r, "--out", s(&d.join("x.pkg.json"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("holder: not canonical"));
+    let bad_policy = write(d, "badpolicy.json", &json!({"name": "x", "schema": "vaccination/v1", "clauses": [{"slot": "weight", "op": "lt", "rhs": {"value": 3}}]}));
+    let o = run(&["policy", "hash", s(&bad_policy)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("no attribute \"weight\""), "{:?}", text(&o));
+    assert_eq!(run(&["verify"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}
+
+fn off_curve_a(proof_hex: &str) -> String {
+    // Change A's x coordinate until it is not on the curve.
+    for k in 1..=255u8 {
+        let mut bytes: Vec<u8> = (0..proof_hex.len()).step_by(2).map(|i| u8::from_str_radix(&proof_hex[i..i + 2], 16).unwrap()).collect();
+        bytes[0] ^= k;
+        let arr: [u8; 128] = bytes.clone().try_into().unwrap();
+        if matches!(healthzk_verifier_probe(&arr), Some(m) if m.starts_with("A:")) {
+            return bytes.iter().map(|b| format!("{b:02x}")).collect();
+        }
+    }
+    panic!("no off-curve variant found");
+}
+
+fn healthzk_verifier_probe(b: &[u8; 128]) -> Option<String> {
+    use ark_bn254::G1Affine;
+    use ark_serialize::{CanonicalDeserialize, Compress, Validate};
+    G1Affine::deserialize_with_mode(&b[..32], Compress::Yes, Validate::Yes).err().map(|e| format!("A: {e}"))
+}
+
+fn non_subgroup_g2_hex() -> String {
+    use ark_bn254::{Fq2, G2Affine};
+    use ark_ff::UniformRand;
+    use ark_serialize::CanonicalSerialize;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    loop {
+        if let Some(p) = G2Affine::get_point_from_x_unchecked(Fq2::rand(&mut rng), false) {
+            if !p.is_in_correct_subgroup_assuming_on_curve() {
+                let mut v = Vec::new();
+                p.serialize_compressed(&mut v).unwrap();
+                return v.iter().map(|b| format!("{b:02x}")).collect();
+            }
+        }
+    }
+}
