@@ -42,7 +42,11 @@ pub fn bad(msg: impl Into<String>) -> anyhow::Error {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "healthzk", version, about = "Zero-knowledge proofs about committed health records")]
+#[command(
+    name = "healthzk",
+    version,
+    about = "Zero-knowledge proofs about committed health records"
+)]
 pub struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -247,12 +251,17 @@ const VK_FILE: &str = "credential-query.vk";
 /// Prints the development-only warning for single-party setups.
 pub fn dev_setup_warning() {
     eprintln!("WARNING: single-party trusted setup — FOR DEVELOPMENT ONLY.");
-    eprintln!("         Whoever ran it could forge proofs. Production keys come from a multi-party");
+    eprintln!(
+        "         Whoever ran it could forge proofs. Production keys come from a multi-party"
+    );
     eprintln!("         phase-2 ceremony; pin their key id in every verifier.");
 }
 
 pub fn today() -> Day {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     Day((secs / 86_400) as u32)
 }
 
@@ -269,7 +278,8 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
     let bytes = read(path)?;
-    serde_json::from_slice(&bytes).map_err(|e| bad(format!("{}: malformed {what}: {e}", path.display())))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| bad(format!("{}: malformed {what}: {e}", path.display())))
 }
 
 /// Writes via a temporary file and rename, so a crash never leaves a half-written file.
@@ -300,37 +310,54 @@ fn parse_fr(field: &str, s: &str) -> Result<Fr> {
 
 fn load_policy(path: &Path) -> Result<(Policy, healthzk_core::policy::CompiledPolicy)> {
     let p: Policy = read_json(path, "policy")?;
-    let c = p.compile().map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let c = p
+        .compile()
+        .map_err(|e| bad(format!("{}: {e}", path.display())))?;
     Ok((p, c))
 }
 
 /// Loads the prover for the keys in `dir` (the pk is checked against the vk's key id).
 pub fn load_prover(dir: &Path) -> Result<Prover> {
-    let (_, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
-    let (pk, depth) =
-        keys::read_pk(&read(&dir.join(PK_FILE))?, Some(id)).map_err(|e| bad(format!("{PK_FILE}: {e}")))?;
+    let (_, _, id) =
+        keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    let (pk, depth) = keys::read_pk(&read(&dir.join(PK_FILE))?, Some(id))
+        .map_err(|e| bad(format!("{PK_FILE}: {e}")))?;
     Ok(Prover::new(pk, depth as usize)?)
 }
 
 fn load_verifier(dir: &Path) -> Result<QueryVerifier> {
-    let (vk, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    let (vk, _, id) =
+        keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
     Ok(QueryVerifier::new(&vk, id.0))
 }
 
 fn load_tree(dir: &IssuerDir) -> Result<IssuerTree> {
     let path = dir.issuer.join("tree.json");
     if !path.exists() {
-        return Ok(IssuerTree { tree: MerkleTree::new(dir.depth).map_err(|e| bad(e.to_string()))?, roots: vec![] });
+        return Ok(IssuerTree {
+            tree: MerkleTree::new(dir.depth).map_err(|e| bad(e.to_string()))?,
+            roots: vec![],
+        });
     }
     let f: TreeFile = read_json(&path, "issuer tree")?;
     if f.format != TREE_FORMAT {
-        return Err(bad(format!("{}: unknown format {:?}", path.display(), f.format)));
+        return Err(bad(format!(
+            "{}: unknown format {:?}",
+            path.display(),
+            f.format
+        )));
     }
     let tree = MerkleTree::from_leaves(f.depth, &f.leaves).map_err(|e| bad(e.to_string()))?;
     if f.roots.last() != Some(&tree.root()) && !f.leaves.is_empty() {
-        return Err(bad(format!("{}: the root history does not end at the tree's root", path.display())));
+        return Err(bad(format!(
+            "{}: the root history does not end at the tree's root",
+            path.display()
+        )));
     }
-    Ok(IssuerTree { tree, roots: f.roots })
+    Ok(IssuerTree {
+        tree,
+        roots: f.roots,
+    })
 }
 
 fn save_tree(dir: &IssuerDir, t: &IssuerTree) -> Result<()> {
@@ -340,7 +367,10 @@ fn save_tree(dir: &IssuerDir, t: &IssuerTree) -> Result<()> {
         leaves: t.tree.leaves().to_vec(),
         roots: t.roots.clone(),
     };
-    write_atomic(&dir.issuer.join("tree.json"), serde_json::to_string(&f)?.as_bytes())
+    write_atomic(
+        &dir.issuer.join("tree.json"),
+        serde_json::to_string(&f)?.as_bytes(),
+    )
 }
 
 fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
@@ -353,12 +383,19 @@ fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
 
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
-        Cmd::Setup { keys: dir, depth, force } => {
+        Cmd::Setup {
+            keys: dir,
+            depth,
+            force,
+        } => {
             if !(1..=32).contains(&depth) {
                 return Err(bad(format!("--depth {depth}: must be 1..=32")));
             }
             if dir.join(PK_FILE).exists() && !force {
-                return Err(bad(format!("{} already holds keys; pass --force to replace them", dir.display())));
+                return Err(bad(format!(
+                    "{} already holds keys; pass --force to replace them",
+                    dir.display()
+                )));
             }
             dev_setup_warning();
             let t = Instant::now();
@@ -369,22 +406,40 @@ pub fn run(cli: Cli) -> Result<u8> {
             let prover = Prover::new(pk, depth)?;
             eprintln!("      {} constraints", prover.num_constraints());
             eprintln!("[3/3] writing keys to {}…", dir.display());
-            write_atomic(&dir.join(PK_FILE), &keys::write_pk(prover.proving_key(), depth as u32))?;
-            write_atomic(&dir.join(VK_FILE), &keys::write_vk(&prover.proving_key().vk, depth as u32))?;
+            write_atomic(
+                &dir.join(PK_FILE),
+                &keys::write_pk(prover.proving_key(), depth as u32),
+            )?;
+            write_atomic(
+                &dir.join(VK_FILE),
+                &keys::write_vk(&prover.proving_key().vk, depth as u32),
+            )?;
             println!("key id {}", prover.key_id());
             Ok(0)
         }
         Cmd::Holder(HolderCmd::New { out }) => {
             if out.exists() {
-                return Err(bad(format!("{} exists; refusing to overwrite a holder secret", out.display())));
+                return Err(bad(format!(
+                    "{} exists; refusing to overwrite a holder secret",
+                    out.display()
+                )));
             }
             let s = HolderSecret::random(&mut OsRng);
-            write_atomic(&out, serde_json::to_string_pretty(&HolderKeyFile::new(&s))?.as_bytes())?;
+            write_atomic(
+                &out,
+                serde_json::to_string_pretty(&HolderKeyFile::new(&s))?.as_bytes(),
+            )?;
             restrict_permissions(&out);
             println!("{}", field::to_hex(&s.commitment().0));
             Ok(0)
         }
-        Cmd::Issue { issuer, credential, holder, out, today: t } => {
+        Cmd::Issue {
+            issuer,
+            credential,
+            holder,
+            out,
+            today: t,
+        } => {
             let req: CredentialRequest = read_json(&credential, "credential request")?;
             let holder = holder_commitment(&holder)?;
             let mut it = load_tree(&issuer)?;
@@ -392,7 +447,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             let cred = req
                 .into_credential(holder, day, it.tree.len(), &mut OsRng)
                 .map_err(|e| bad(format!("{}: {e}", credential.display())))?;
-            let index = it.tree.append(cred.commitment()).map_err(|e| bad(e.to_string()))?;
+            let index = it
+                .tree
+                .append(cred.commitment())
+                .map_err(|e| bad(e.to_string()))?;
             it.roots.push(it.tree.root());
             let tree = &it.tree;
             let pkg = HolderPackage {
@@ -405,7 +463,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             // The package first, then the tree: a crash in between leaves an unanchored
             // package, never a leaf whose package was lost.
             write_atomic(&out, serde_json::to_string_pretty(&pkg)?.as_bytes())?;
-            eprintln!("issued credential #{index}; issuer root is now {}", field::to_hex(&it.tree.root()));
+            eprintln!(
+                "issued credential #{index}; issuer root is now {}",
+                field::to_hex(&it.tree.root())
+            );
             save_tree(&issuer, &it)?;
             Ok(0)
         }
@@ -436,15 +497,36 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Cmd::Challenge { context } => {
-            println!("{}", field::to_hex(&healthzk_verifier::fresh_challenge(context.as_bytes(), &mut OsRng)));
+            println!(
+                "{}",
+                field::to_hex(&healthzk_verifier::fresh_challenge(
+                    context.as_bytes(),
+                    &mut OsRng
+                ))
+            );
             Ok(0)
         }
-        Cmd::Prove { keys: k, holder, package, policy, challenge, scope, as_of, out } => {
+        Cmd::Prove {
+            keys: k,
+            holder,
+            package,
+            policy,
+            challenge,
+            scope,
+            as_of,
+            out,
+        } => {
             let hf: HolderKeyFile = read_json(&holder, "holder file")?;
-            let secret = hf.secret().map_err(|e| bad(format!("{}: {e}", holder.display())))?;
+            let secret = hf
+                .secret()
+                .map_err(|e| bad(format!("{}: {e}", holder.display())))?;
             let pkg: HolderPackage = read_json(&package, "holder package")?;
             if pkg.format != PACKAGE_FORMAT {
-                return Err(bad(format!("{}: unknown format {:?}", package.display(), pkg.format)));
+                return Err(bad(format!(
+                    "{}: unknown format {:?}",
+                    package.display(),
+                    pkg.format
+                )));
             }
             let (_, compiled) = load_policy(&policy)?;
             let scope = field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?;
@@ -456,10 +538,19 @@ pub fn run(cli: Cli) -> Result<u8> {
                 scope,
                 nullifier: secret.nullifier(scope),
             };
-            let witness = QueryWitness { credential: pkg.credential, secret, path: pkg.path, policy: compiled };
+            let witness = QueryWitness {
+                credential: pkg.credential,
+                secret,
+                path: pkg.path,
+                policy: compiled,
+            };
             let prover = load_prover(&k.keys)?;
             if prover.depth() != pkg.depth {
-                return Err(bad(format!("package tree depth {} but keys serve depth {}", pkg.depth, prover.depth())));
+                return Err(bad(format!(
+                    "package tree depth {} but keys serve depth {}",
+                    pkg.depth,
+                    prover.depth()
+                )));
             }
             let t = Instant::now();
             match prover.present(&public, &witness, &mut OsRng) {
@@ -468,20 +559,41 @@ pub fn run(cli: Cli) -> Result<u8> {
                     write_json_out(&out, &p)?;
                     Ok(0)
                 }
-                Err(healthzk_prover::ProveError::Unsatisfied(u)) => {
-                    Err(bad(format!("cannot prove: {u} — the credential does not satisfy this policy")))
-                }
+                Err(healthzk_prover::ProveError::Unsatisfied(u)) => Err(bad(format!(
+                    "cannot prove: {u} — the credential does not satisfy this policy"
+                ))),
                 Err(e) => Err(e.into()),
             }
         }
-        Cmd::Verify { keys: k, presentation, policy, challenge, scope, roots, roots_file, today: t, tolerance_days } => {
+        Cmd::Verify {
+            keys: k,
+            presentation,
+            policy,
+            challenge,
+            scope,
+            roots,
+            roots_file,
+            today: t,
+            tolerance_days,
+        } => {
             let pres: Presentation = read_json(&presentation, "presentation")?;
             let (_, compiled) = load_policy(&policy)?;
-            let mut accepted = roots.iter().map(|r| parse_fr("--root", r)).collect::<Result<Vec<_>>>()?;
+            let mut accepted = roots
+                .iter()
+                .map(|r| parse_fr("--root", r))
+                .collect::<Result<Vec<_>>>()?;
             if let Some(f) = roots_file {
-                let text = String::from_utf8(read(&f)?).map_err(|_| bad(format!("{}: not UTF-8", f.display())))?;
-                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                    accepted.push(parse_fr(&format!("{} line {}", f.display(), i + 1), line.trim())?);
+                let text = String::from_utf8(read(&f)?)
+                    .map_err(|_| bad(format!("{}: not UTF-8", f.display())))?;
+                for (i, line) in text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| !l.trim().is_empty())
+                {
+                    accepted.push(parse_fr(
+                        &format!("{} line {}", f.display(), i + 1),
+                        line.trim(),
+                    )?);
                 }
             }
             if accepted.is_empty() {
@@ -502,7 +614,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                     println!("ACCEPTED nullifier {}", field::to_hex(&nullifier));
                     Ok(0)
                 }
-                Verdict::Rejected(r) if r.is_bad_input() => Err(bad(format!("{}: {r}", presentation.display()))),
+                Verdict::Rejected(r) if r.is_bad_input() => {
+                    Err(bad(format!("{}: {r}", presentation.display())))
+                }
                 Verdict::Rejected(r) => {
                     println!("REJECTED");
                     eprintln!("rejected: {r}");

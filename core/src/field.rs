@@ -23,7 +23,8 @@ pub fn parse_hex(field: &str, s: &str) -> Result<Fr> {
     let bytes = hex::decode(&padded).map_err(|_| bad("not hexadecimal"))?;
     let mut arr = [0u8; 32];
     arr.copy_from_slice(&bytes);
-    from_be_bytes(&arr).ok_or_else(|| bad("not canonical: value is >= the BN254 scalar field modulus r"))
+    from_be_bytes(&arr)
+        .ok_or_else(|| bad("not canonical: value is >= the BN254 scalar field modulus r"))
 }
 
 /// Canonical `0x` + 64-digit big-endian hex of a field element.

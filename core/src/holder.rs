@@ -74,7 +74,9 @@ pub struct HolderKeyFile {
 
 impl std::fmt::Debug for HolderKeyFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HolderKeyFile").field("commitment", &self.commitment).finish_non_exhaustive()
+        f.debug_struct("HolderKeyFile")
+            .field("commitment", &self.commitment)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,11 +99,16 @@ impl HolderKeyFile {
     /// The secret, checked against the stored commitment.
     pub fn secret(&self) -> Result<HolderSecret> {
         if self.format != "healthzk/holder/v1" {
-            return Err(crate::Error::invalid(format!("holder file: unknown format {:?}", self.format)));
+            return Err(crate::Error::invalid(format!(
+                "holder file: unknown format {:?}",
+                self.format
+            )));
         }
         let s = HolderSecret::from_hex(&self.secret)?;
         if s.commitment() != self.commitment {
-            return Err(crate::Error::invalid("holder file: commitment does not match the secret"));
+            return Err(crate::Error::invalid(
+                "holder file: commitment does not match the secret",
+            ));
         }
         Ok(s)
     }

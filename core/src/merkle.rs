@@ -6,6 +6,9 @@
 //! Path bits are the leaf index, least significant bit at the leaf level: bit 1 means the
 //! current node is the right child.
 
+// Loops walk `levels[l]` and `zeros[l]` together by level; indexing reads clearer than zips.
+#![allow(clippy::needless_range_loop)]
+
 use crate::{field, poseidon, Error, Fr, Result};
 use serde::{Deserialize, Serialize};
 
@@ -43,14 +46,20 @@ impl MerkleTree {
         if !(1..=32).contains(&depth) {
             return Err(Error::Tree(format!("depth {depth} outside 1..=32")));
         }
-        Ok(MerkleTree { depth, levels: vec![Vec::new(); depth + 1] })
+        Ok(MerkleTree {
+            depth,
+            levels: vec![Vec::new(); depth + 1],
+        })
     }
 
     /// A tree holding `leaves` in order.
     pub fn from_leaves(depth: usize, leaves: &[Fr]) -> Result<Self> {
         let mut t = Self::new(depth)?;
         if leaves.len() as u128 > 1u128 << depth {
-            return Err(Error::Tree(format!("{} leaves do not fit depth {depth}", leaves.len())));
+            return Err(Error::Tree(format!(
+                "{} leaves do not fit depth {depth}",
+                leaves.len()
+            )));
         }
         let zeros = empty_roots(depth);
         t.levels[0] = leaves.to_vec();
@@ -101,7 +110,11 @@ impl MerkleTree {
             } else {
                 self.levels[l][i - 1]
             };
-            cur = if i % 2 == 0 { poseidon::hash2(cur, sib) } else { poseidon::hash2(sib, cur) };
+            cur = if i % 2 == 0 {
+                poseidon::hash2(cur, sib)
+            } else {
+                poseidon::hash2(sib, cur)
+            };
             i /= 2;
             let up = &mut self.levels[l + 1];
             if i < up.len() {
@@ -124,7 +137,10 @@ impl MerkleTree {
     /// The path of leaf `index` in the current tree.
     pub fn path(&self, index: u64) -> Result<MerklePath> {
         if index >= self.len() {
-            return Err(Error::Tree(format!("no leaf at index {index} (tree has {})", self.len())));
+            return Err(Error::Tree(format!(
+                "no leaf at index {index} (tree has {})",
+                self.len()
+            )));
         }
         let zeros = empty_roots(self.depth);
         let mut i = index as usize;
@@ -161,7 +177,10 @@ impl MerklePath {
             )));
         }
         if depth < 64 && self.index >> depth != 0 {
-            return Err(Error::Tree(format!("index {} does not fit depth {depth}", self.index)));
+            return Err(Error::Tree(format!(
+                "index {} does not fit depth {depth}",
+                self.index
+            )));
         }
         Ok(())
     }

@@ -17,8 +17,14 @@ use std::fmt;
 pub const NUM_PUBLIC_INPUTS: usize = 6;
 
 /// Names of the public inputs, in circuit order.
-pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] =
-    ["issuer_root", "policy_hash", "as_of", "challenge", "scope", "nullifier"];
+pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = [
+    "issuer_root",
+    "policy_hash",
+    "as_of",
+    "challenge",
+    "scope",
+    "nullifier",
+];
 
 /// The statement's public inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +61,11 @@ impl QueryPublic {
     pub fn from_field_elements(x: &[Fr; NUM_PUBLIC_INPUTS]) -> Result<Self> {
         let as_of = field::to_u64(&x[2])
             .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| Error::TooWide { field: "as_of".into(), value: field::to_hex(&x[2]), bits: 32 })?;
+            .ok_or_else(|| Error::TooWide {
+                field: "as_of".into(),
+                value: field::to_hex(&x[2]),
+                bits: 32,
+            })?;
         Ok(QueryPublic {
             issuer_root: x[0],
             policy_hash: x[1],
@@ -128,7 +138,11 @@ impl fmt::Display for Unsatisfied {
 
 /// Evaluates every relation of the statement; `Err` names the first that fails, in the
 /// order of [`Unsatisfied`].
-pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::result::Result<(), Unsatisfied> {
+pub fn check(
+    public: &QueryPublic,
+    w: &QueryWitness,
+    depth: usize,
+) -> std::result::Result<(), Unsatisfied> {
     let c = &w.credential;
     if c.schema != w.policy.schema {
         return Err(Unsatisfied::Schema);
@@ -198,8 +212,17 @@ impl QueryWitness {
             },
             Some(s) => {
                 let x = field::to_u64(&self.credential.slots[s.a]);
-                let (lo, hi, path) = x.and_then(|x| s.set.opening(x)).unwrap_or_else(|| s.set.first_opening());
-                SetOpening { used: true, a: s.a, root: s.set.root(), lo, hi, path }
+                let (lo, hi, path) = x
+                    .and_then(|x| s.set.opening(x))
+                    .unwrap_or_else(|| s.set.first_opening());
+                SetOpening {
+                    used: true,
+                    a: s.a,
+                    root: s.set.root(),
+                    lo,
+                    hi,
+                    path,
+                }
             }
         })
     }

@@ -40,7 +40,16 @@ pub struct Spec {
 
 impl Default for Spec {
     fn default() -> Self {
-        Spec { dose_number: 2, series_doses: 2, days_before: 60, product: 0, as_of: Day(20_000), before: 3, after: 2, seed: 7 }
+        Spec {
+            dose_number: 2,
+            series_doses: 2,
+            days_before: 60,
+            product: 0,
+            as_of: Day(20_000),
+            before: 3,
+            after: 2,
+            seed: 7,
+        }
     }
 }
 
@@ -153,7 +162,9 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         _ => {}
     }
     let req = request(&s, disease, product);
-    let mut cred: Credential = req.into_credential(secret.commitment(), s.as_of, 0, &mut rng).expect("credential");
+    let mut cred: Credential = req
+        .into_credential(secret.commitment(), s.as_of, 0, &mut rng)
+        .expect("credential");
     match brk {
         Some(Break::Schema) => cred.schema = 2,
         Some(Break::Expired) => cred.expires = s.as_of.plus(-1),
@@ -182,7 +193,12 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         scope,
         nullifier: secret.nullifier(scope),
     };
-    let mut witness = QueryWitness { credential: cred, secret: secret.clone(), path: tree.path(index).expect("leaf"), policy: compiled };
+    let mut witness = QueryWitness {
+        credential: cred,
+        secret: secret.clone(),
+        path: tree.path(index).expect("leaf"),
+        policy: compiled,
+    };
     match brk {
         Some(Break::Holder) => {
             let other = HolderSecret::random(&mut rng);
@@ -191,8 +207,15 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         }
         Some(Break::IssuerRoot) => public.issuer_root += Fr::from(1u64),
         Some(Break::Nullifier) => public.nullifier = secret.nullifier(scope + Fr::from(1u64)),
-        Some(Break::PolicyHash) => public.policy_hash = presets::yellow_fever().hash().expect("preset"),
+        Some(Break::PolicyHash) => {
+            public.policy_hash = presets::yellow_fever().hash().expect("preset")
+        }
         _ => {}
     }
-    Scenario { public, witness, policy, tree }
+    Scenario {
+        public,
+        witness,
+        policy,
+        tree,
+    }
 }
