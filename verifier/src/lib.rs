@@ -9,8 +9,9 @@
 //! Groth16 proofs are malleable.
 #![deny(missing_docs)]
 
-use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
-use ark_ec::AffineRepr;
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
@@ -141,6 +142,47 @@ pub struct Expectations {
 pub struct QueryVerifier {
     pvk: PreparedVerifyingKey<Bn254>,
     key_id: [u8; 32],
+    /// Fixed-base tables for `gamma_abc_g1[1..]`, one per public input.
+    input_tables: Vec<FixedBaseTable>,
+}
+
+/// Fixed-base multiplication table for one G1 point: 32 windows of 8 bits, each holding
+/// `j · 2^(8i) · P` for j = 1..=255 (affine). A scalar multiplication is then at most 32
+/// mixed additions instead of ~254 doublings and additions. 32 × 255 points = 510 KiB.
+#[derive(Clone)]
+pub struct FixedBaseTable {
+    windows: Vec<Vec<G1Affine>>,
+}
+
+impl FixedBaseTable {
+    /// Builds the table for `base`.
+    pub fn new(base: G1Affine) -> Self {
+        let mut windows = Vec::with_capacity(32);
+        let mut w = base.into_group();
+        for _ in 0..32 {
+            let mut row = Vec::with_capacity(255);
+            let mut acc = w;
+            for _ in 0..255 {
+                row.push(acc);
+                acc += w;
+            }
+            windows.push(G1Projective::normalize_batch(&row));
+            w = acc; // 256 · w
+        }
+        FixedBaseTable { windows }
+    }
+
+    /// `s · base`.
+    pub fn mul(&self, s: &Fr) -> G1Projective {
+        let bytes = s.into_bigint().to_bytes_le();
+        let mut acc = G1Projective::default();
+        for (row, &b) in self.windows.iter().zip(&bytes) {
+            if b != 0 {
+                acc += row[b as usize - 1];
+            }
+        }
+        acc
+    }
 }
 
 impl fmt::Debug for QueryVerifier {
@@ -168,9 +210,16 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 impl QueryVerifier {
     /// A verifier for `vk`, whose key id is `key_id` (SHA-256 of its compressed form).
     pub fn new(vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
+        let input_tables = vk
+            .gamma_abc_g1
+            .iter()
+            .skip(1)
+            .map(|p| FixedBaseTable::new(*p))
+            .collect();
         QueryVerifier {
             pvk: prepare_verifying_key(vk),
             key_id,
+            input_tables,
         }
     }
 
@@ -242,9 +291,42 @@ impl QueryVerifier {
         public: &QueryPublic,
         proof: &Proof<Bn254>,
     ) -> Result<(), Rejection> {
-        match Groth16::<Bn254>::verify_proof(&self.pvk, proof, &public.to_field_elements()) {
+        let inputs = public.to_field_elements();
+        if inputs.len() != self.input_tables.len() {
+            return Err(Rejection::InvalidProof);
+        }
+        let mut prepared = self.pvk.vk.gamma_abc_g1[0].into_group();
+        for (t, x) in self.input_tables.iter().zip(&inputs) {
+            prepared += t.mul(x);
+        }
+        match Groth16::<Bn254>::verify_proof_with_prepared_inputs(&self.pvk, proof, &prepared) {
             Ok(true) => Ok(()),
             _ => Err(Rejection::InvalidProof),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+    use rand::SeedableRng;
+
+    #[test]
+    fn fixed_base_table_equals_scalar_multiplication() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let base = (G1Affine::generator() * Fr::rand(&mut rng)).into_affine();
+        let t = FixedBaseTable::new(base);
+        let mut scalars = vec![
+            Fr::from(0u64),
+            Fr::from(1u64),
+            Fr::from(255u64),
+            Fr::from(256u64),
+            -Fr::from(1u64),
+        ];
+        scalars.extend((0..20).map(|_| Fr::rand(&mut rng)));
+        for s in scalars {
+            assert_eq!(t.mul(&s).into_affine(), (base * s).into_affine(), "{s}");
         }
     }
 }
