@@ -154,6 +154,14 @@ pub struct FixedBaseTable {
     windows: Vec<Vec<G1Affine>>,
 }
 
+impl fmt::Debug for FixedBaseTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedBaseTable")
+            .field("windows", &self.windows.len())
+            .finish()
+    }
+}
+
 impl FixedBaseTable {
     /// Builds the table for `base`.
     pub fn new(base: G1Affine) -> Self {
@@ -306,31 +314,6 @@ impl QueryVerifier {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ark_ff::UniformRand;
-    use rand::SeedableRng;
-
-    #[test]
-    fn fixed_base_table_equals_scalar_multiplication() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        let base = (G1Affine::generator() * Fr::rand(&mut rng)).into_affine();
-        let t = FixedBaseTable::new(base);
-        let mut scalars = vec![
-            Fr::from(0u64),
-            Fr::from(1u64),
-            Fr::from(255u64),
-            Fr::from(256u64),
-            -Fr::from(1u64),
-        ];
-        scalars.extend((0..20).map(|_| Fr::rand(&mut rng)));
-        for s in scalars {
-            assert_eq!(t.mul(&s).into_affine(), (base * s).into_affine(), "{s}");
-        }
-    }
-}
-
 /// Decodes a hex proof of exactly 128 bytes, validating each point.
 pub fn decode_proof(hex_str: &str) -> Result<Proof<Bn254>, Rejection> {
     let bytes =
@@ -383,4 +366,29 @@ pub fn fresh_challenge<R: RngCore + CryptoRng>(context: &[u8], rng: &mut R) -> F
     let mut out = [0u8; 32];
     t.challenge_bytes(b"challenge", &mut out[1..]);
     field::from_be_bytes(&out).expect("< 2^248")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+    use rand::SeedableRng;
+
+    #[test]
+    fn fixed_base_table_equals_scalar_multiplication() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let base = (G1Affine::generator() * Fr::rand(&mut rng)).into_affine();
+        let t = FixedBaseTable::new(base);
+        let mut scalars = vec![
+            Fr::from(0u64),
+            Fr::from(1u64),
+            Fr::from(255u64),
+            Fr::from(256u64),
+            -Fr::from(1u64),
+        ];
+        scalars.extend((0..20).map(|_| Fr::rand(&mut rng)));
+        for s in scalars {
+            assert_eq!(t.mul(&s).into_affine(), (base * s).into_affine(), "{s}");
+        }
+    }
 }
