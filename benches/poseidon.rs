@@ -8,9 +8,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("poseidon_native");
     for n in [1usize, 2, 3, 8, 9, 12] {
         let xs: Vec<Fr> = (1..=n as u64).map(Fr::from).collect();
-        g.bench_with_input(BenchmarkId::new("healthzk_core", n), &xs, |b, xs| {
-            b.iter(|| poseidon::hash(xs))
-        });
+        g.bench_with_input(BenchmarkId::new("healthzk_core", n), &xs, |b, xs| b.iter(|| poseidon::hash(xs)));
     }
     g.finish();
 }

@@ -23,14 +23,10 @@ fn bench(c: &mut Criterion) {
     eprintln!(
         "credential-query: {} constraints at depth {depth}, {} threads",
         prover.num_constraints(),
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    let proof = prover
-        .prove(&s.public, &s.witness, &mut rng)
-        .expect("prove");
+    let proof = prover.prove(&s.public, &s.witness, &mut rng).expect("prove");
     let presentation = prover.wrap(&s.public, proof);
     let expectations = healthzk_verifier::Expectations {
         policy_hash: s.public.policy_hash,
@@ -44,25 +40,17 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("credential_query_depth20");
     g.sample_size(10).measurement_time(Duration::from_secs(12));
-    g.bench_function("synthesize_witness", |b| {
-        b.iter(|| prover.assignment(&s.public, &s.witness).unwrap())
-    });
-    g.bench_function("prove", |b| {
-        b.iter(|| prover.prove(&s.public, &s.witness, &mut rng).unwrap())
-    });
+    g.bench_function("synthesize_witness", |b| b.iter(|| prover.assignment(&s.public, &s.witness).unwrap()));
+    g.bench_function("prove", |b| b.iter(|| prover.prove(&s.public, &s.witness, &mut rng).unwrap()));
     g.finish();
 
     let mut g = c.benchmark_group("credential_query_verify");
     g.sample_size(50);
-    g.bench_function("groth16_verify", |b| {
-        b.iter(|| verifier.verify_proof(&s.public, &typed).unwrap())
-    });
+    g.bench_function("groth16_verify", |b| b.iter(|| verifier.verify_proof(&s.public, &typed).unwrap()));
     g.bench_function("verify_presentation", |b| {
         b.iter(|| assert!(verifier.verify(&presentation, &expectations).is_accepted()))
     });
-    g.bench_function("decode_proof_validated", |b| {
-        b.iter(|| decode_proof(&presentation.proof).unwrap())
-    });
+    g.bench_function("decode_proof_validated", |b| b.iter(|| decode_proof(&presentation.proof).unwrap()));
     g.finish();
 }
 

@@ -42,11 +42,7 @@ pub fn bad(msg: impl Into<String>) -> anyhow::Error {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "healthzk",
-    version,
-    about = "Zero-knowledge proofs about committed health records"
-)]
+#[command(name = "healthzk", version, about = "Zero-knowledge proofs about committed health records")]
 pub struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -109,15 +105,8 @@ enum Cmd {
         /// Holder package from the issuer.
         #[arg(long)]
         package: PathBuf,
-        /// Policy JSON.
-        #[arg(long)]
-        policy: PathBuf,
-        /// The verifier's challenge (0x hex).
-        #[arg(long)]
-        challenge: String,
-        /// The verifier's scope (1–31 bytes of text).
-        #[arg(long)]
-        scope: String,
+        #[command(flatten)]
+        session: Session,
         /// Day the statement speaks of (default: today, UTC).
         #[arg(long)]
         as_of: Option<String>,
@@ -132,15 +121,8 @@ enum Cmd {
         /// Presentation JSON.
         #[arg(long)]
         presentation: PathBuf,
-        /// Policy JSON.
-        #[arg(long)]
-        policy: PathBuf,
-        /// The challenge this verifier issued.
-        #[arg(long)]
-        challenge: String,
-        /// This verifier's scope.
-        #[arg(long)]
-        scope: String,
+        #[command(flatten)]
+        session: Session,
         /// An accepted issuer root (repeatable).
         #[arg(long = "root")]
         roots: Vec<String>,
@@ -157,6 +139,20 @@ enum Cmd {
     /// Run the whole flow in one process: issue 1,000 credentials, prove both vaccination
     /// presets, verify, and show the verifier refusing wrong cases.
     Demo(crate::demo::DemoArgs),
+}
+
+/// What a verifier session fixes: its policy, the challenge it issued, its scope.
+#[derive(Args, Debug)]
+struct Session {
+    /// Policy JSON.
+    #[arg(long)]
+    policy: PathBuf,
+    /// The verifier's challenge (0x hex).
+    #[arg(long)]
+    challenge: String,
+    /// The verifier's scope (1–31 bytes of text).
+    #[arg(long)]
+    scope: String,
 }
 
 #[derive(Args, Debug)]
@@ -251,17 +247,12 @@ const VK_FILE: &str = "credential-query.vk";
 /// Prints the development-only warning for single-party setups.
 pub fn dev_setup_warning() {
     eprintln!("WARNING: single-party trusted setup — FOR DEVELOPMENT ONLY.");
-    eprintln!(
-        "         Whoever ran it could forge proofs. Production keys come from a multi-party"
-    );
+    eprintln!("         Whoever ran it could forge proofs. Production keys come from a multi-party");
     eprintln!("         phase-2 ceremony; pin their key id in every verifier.");
 }
 
 pub fn today() -> Day {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     Day((secs / 86_400) as u32)
 }
 
@@ -278,17 +269,34 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
     let bytes = read(path)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| bad(format!("{}: malformed {what}: {e}", path.display())))
+    serde_json::from_slice(&bytes).map_err(|e| bad(format!("{}: malformed {what}: {e}", path.display())))
 }
 
 /// Writes via a temporary file and rename, so a crash never leaves a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_mode(path, bytes, 0o644)
+}
+
+/// [`write_atomic`] for secrets: the file is created with mode 0600 before anything is written.
+fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_mode(path, bytes, 0o600)
+}
+
+fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    use std::io::Write;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
     std::fs::rename(&tmp, path)?;
     Ok(())
 }
@@ -310,54 +318,37 @@ fn parse_fr(field: &str, s: &str) -> Result<Fr> {
 
 fn load_policy(path: &Path) -> Result<(Policy, healthzk_core::policy::CompiledPolicy)> {
     let p: Policy = read_json(path, "policy")?;
-    let c = p
-        .compile()
-        .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let c = p.compile().map_err(|e| bad(format!("{}: {e}", path.display())))?;
     Ok((p, c))
 }
 
 /// Loads the prover for the keys in `dir` (the pk is checked against the vk's key id).
 pub fn load_prover(dir: &Path) -> Result<Prover> {
-    let (_, _, id) =
-        keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
-    let (pk, depth) = keys::read_pk(&read(&dir.join(PK_FILE))?, Some(id))
-        .map_err(|e| bad(format!("{PK_FILE}: {e}")))?;
+    let (_, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    let (pk, depth) =
+        keys::read_pk(&read(&dir.join(PK_FILE))?, Some(id)).map_err(|e| bad(format!("{PK_FILE}: {e}")))?;
     Ok(Prover::new(pk, depth as usize)?)
 }
 
 fn load_verifier(dir: &Path) -> Result<QueryVerifier> {
-    let (vk, _, id) =
-        keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    let (vk, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
     Ok(QueryVerifier::new(&vk, id.0))
 }
 
 fn load_tree(dir: &IssuerDir) -> Result<IssuerTree> {
     let path = dir.issuer.join("tree.json");
     if !path.exists() {
-        return Ok(IssuerTree {
-            tree: MerkleTree::new(dir.depth).map_err(|e| bad(e.to_string()))?,
-            roots: vec![],
-        });
+        return Ok(IssuerTree { tree: MerkleTree::new(dir.depth).map_err(|e| bad(e.to_string()))?, roots: vec![] });
     }
     let f: TreeFile = read_json(&path, "issuer tree")?;
     if f.format != TREE_FORMAT {
-        return Err(bad(format!(
-            "{}: unknown format {:?}",
-            path.display(),
-            f.format
-        )));
+        return Err(bad(format!("{}: unknown format {:?}", path.display(), f.format)));
     }
     let tree = MerkleTree::from_leaves(f.depth, &f.leaves).map_err(|e| bad(e.to_string()))?;
     if f.roots.last() != Some(&tree.root()) && !f.leaves.is_empty() {
-        return Err(bad(format!(
-            "{}: the root history does not end at the tree's root",
-            path.display()
-        )));
+        return Err(bad(format!("{}: the root history does not end at the tree's root", path.display())));
     }
-    Ok(IssuerTree {
-        tree,
-        roots: f.roots,
-    })
+    Ok(IssuerTree { tree, roots: f.roots })
 }
 
 fn save_tree(dir: &IssuerDir, t: &IssuerTree) -> Result<()> {
@@ -367,10 +358,7 @@ fn save_tree(dir: &IssuerDir, t: &IssuerTree) -> Result<()> {
         leaves: t.tree.leaves().to_vec(),
         roots: t.roots.clone(),
     };
-    write_atomic(
-        &dir.issuer.join("tree.json"),
-        serde_json::to_string(&f)?.as_bytes(),
-    )
+    write_atomic(&dir.issuer.join("tree.json"), serde_json::to_string(&f)?.as_bytes())
 }
 
 fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
@@ -383,63 +371,39 @@ fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
 
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
-        Cmd::Setup {
-            keys: dir,
-            depth,
-            force,
-        } => {
+        Cmd::Setup { keys: dir, depth, force } => {
             if !(1..=32).contains(&depth) {
                 return Err(bad(format!("--depth {depth}: must be 1..=32")));
             }
             if dir.join(PK_FILE).exists() && !force {
-                return Err(bad(format!(
-                    "{} already holds keys; pass --force to replace them",
-                    dir.display()
-                )));
+                return Err(bad(format!("{} already holds keys; pass --force to replace them", dir.display())));
             }
             dev_setup_warning();
             let t = Instant::now();
-            eprintln!("[1/3] generating Groth16 parameters for credential-query at depth {depth} (takes a few seconds)…");
+            eprintln!(
+                "[1/3] generating Groth16 parameters for credential-query at depth {depth} (takes a few seconds)…"
+            );
             let pk = healthzk_prover::setup(depth, &mut OsRng)?;
             eprintln!("      done in {:.1} s", t.elapsed().as_secs_f64());
             eprintln!("[2/3] synthesizing constraint matrices…");
             let prover = Prover::new(pk, depth)?;
             eprintln!("      {} constraints", prover.num_constraints());
             eprintln!("[3/3] writing keys to {}…", dir.display());
-            write_atomic(
-                &dir.join(PK_FILE),
-                &keys::write_pk(prover.proving_key(), depth as u32),
-            )?;
-            write_atomic(
-                &dir.join(VK_FILE),
-                &keys::write_vk(&prover.proving_key().vk, depth as u32),
-            )?;
+            write_atomic(&dir.join(PK_FILE), &keys::write_pk(prover.proving_key(), depth as u32))?;
+            write_atomic(&dir.join(VK_FILE), &keys::write_vk(&prover.proving_key().vk, depth as u32))?;
             println!("key id {}", prover.key_id());
             Ok(0)
         }
         Cmd::Holder(HolderCmd::New { out }) => {
             if out.exists() {
-                return Err(bad(format!(
-                    "{} exists; refusing to overwrite a holder secret",
-                    out.display()
-                )));
+                return Err(bad(format!("{} exists; refusing to overwrite a holder secret", out.display())));
             }
             let s = HolderSecret::random(&mut OsRng);
-            write_atomic(
-                &out,
-                serde_json::to_string_pretty(&HolderKeyFile::new(&s))?.as_bytes(),
-            )?;
-            restrict_permissions(&out);
+            write_secret(&out, serde_json::to_string_pretty(&HolderKeyFile::new(&s))?.as_bytes())?;
             println!("{}", field::to_hex(&s.commitment().0));
             Ok(0)
         }
-        Cmd::Issue {
-            issuer,
-            credential,
-            holder,
-            out,
-            today: t,
-        } => {
+        Cmd::Issue { issuer, credential, holder, out, today: t } => {
             let req: CredentialRequest = read_json(&credential, "credential request")?;
             let holder = holder_commitment(&holder)?;
             let mut it = load_tree(&issuer)?;
@@ -447,10 +411,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let cred = req
                 .into_credential(holder, day, it.tree.len(), &mut OsRng)
                 .map_err(|e| bad(format!("{}: {e}", credential.display())))?;
-            let index = it
-                .tree
-                .append(cred.commitment())
-                .map_err(|e| bad(e.to_string()))?;
+            let index = it.tree.append(cred.commitment()).map_err(|e| bad(e.to_string()))?;
             it.roots.push(it.tree.root());
             let tree = &it.tree;
             let pkg = HolderPackage {
@@ -463,10 +424,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             // The package first, then the tree: a crash in between leaves an unanchored
             // package, never a leaf whose package was lost.
             write_atomic(&out, serde_json::to_string_pretty(&pkg)?.as_bytes())?;
-            eprintln!(
-                "issued credential #{index}; issuer root is now {}",
-                field::to_hex(&it.tree.root())
-            );
+            eprintln!("issued credential #{index}; issuer root is now {}", field::to_hex(&it.tree.root()));
             save_tree(&issuer, &it)?;
             Ok(0)
         }
@@ -497,36 +455,15 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Cmd::Challenge { context } => {
-            println!(
-                "{}",
-                field::to_hex(&healthzk_verifier::fresh_challenge(
-                    context.as_bytes(),
-                    &mut OsRng
-                ))
-            );
+            println!("{}", field::to_hex(&healthzk_verifier::fresh_challenge(context.as_bytes(), &mut OsRng)));
             Ok(0)
         }
-        Cmd::Prove {
-            keys: k,
-            holder,
-            package,
-            policy,
-            challenge,
-            scope,
-            as_of,
-            out,
-        } => {
+        Cmd::Prove { keys: k, holder, package, session: Session { policy, challenge, scope }, as_of, out } => {
             let hf: HolderKeyFile = read_json(&holder, "holder file")?;
-            let secret = hf
-                .secret()
-                .map_err(|e| bad(format!("{}: {e}", holder.display())))?;
+            let secret = hf.secret().map_err(|e| bad(format!("{}: {e}", holder.display())))?;
             let pkg: HolderPackage = read_json(&package, "holder package")?;
             if pkg.format != PACKAGE_FORMAT {
-                return Err(bad(format!(
-                    "{}: unknown format {:?}",
-                    package.display(),
-                    pkg.format
-                )));
+                return Err(bad(format!("{}: unknown format {:?}", package.display(), pkg.format)));
             }
             let (_, compiled) = load_policy(&policy)?;
             let scope = field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?;
@@ -538,19 +475,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                 scope,
                 nullifier: secret.nullifier(scope),
             };
-            let witness = QueryWitness {
-                credential: pkg.credential,
-                secret,
-                path: pkg.path,
-                policy: compiled,
-            };
+            let witness = QueryWitness { credential: pkg.credential, secret, path: pkg.path, policy: compiled };
             let prover = load_prover(&k.keys)?;
             if prover.depth() != pkg.depth {
-                return Err(bad(format!(
-                    "package tree depth {} but keys serve depth {}",
-                    pkg.depth,
-                    prover.depth()
-                )));
+                return Err(bad(format!("package tree depth {} but keys serve depth {}", pkg.depth, prover.depth())));
             }
             let t = Instant::now();
             match prover.present(&public, &witness, &mut OsRng) {
@@ -559,18 +487,16 @@ pub fn run(cli: Cli) -> Result<u8> {
                     write_json_out(&out, &p)?;
                     Ok(0)
                 }
-                Err(healthzk_prover::ProveError::Unsatisfied(u)) => Err(bad(format!(
-                    "cannot prove: {u} — the credential does not satisfy this policy"
-                ))),
+                Err(healthzk_prover::ProveError::Unsatisfied(u)) => {
+                    Err(bad(format!("cannot prove: {u} — the credential does not satisfy this policy")))
+                }
                 Err(e) => Err(e.into()),
             }
         }
         Cmd::Verify {
             keys: k,
             presentation,
-            policy,
-            challenge,
-            scope,
+            session: Session { policy, challenge, scope },
             roots,
             roots_file,
             today: t,
@@ -578,22 +504,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => {
             let pres: Presentation = read_json(&presentation, "presentation")?;
             let (_, compiled) = load_policy(&policy)?;
-            let mut accepted = roots
-                .iter()
-                .map(|r| parse_fr("--root", r))
-                .collect::<Result<Vec<_>>>()?;
+            let mut accepted = roots.iter().map(|r| parse_fr("--root", r)).collect::<Result<Vec<_>>>()?;
             if let Some(f) = roots_file {
-                let text = String::from_utf8(read(&f)?)
-                    .map_err(|_| bad(format!("{}: not UTF-8", f.display())))?;
-                for (i, line) in text
-                    .lines()
-                    .enumerate()
-                    .filter(|(_, l)| !l.trim().is_empty())
-                {
-                    accepted.push(parse_fr(
-                        &format!("{} line {}", f.display(), i + 1),
-                        line.trim(),
-                    )?);
+                let text = String::from_utf8(read(&f)?).map_err(|_| bad(format!("{}: not UTF-8", f.display())))?;
+                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                    accepted.push(parse_fr(&format!("{} line {}", f.display(), i + 1), line.trim())?);
                 }
             }
             if accepted.is_empty() {
@@ -614,9 +529,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                     println!("ACCEPTED nullifier {}", field::to_hex(&nullifier));
                     Ok(0)
                 }
-                Verdict::Rejected(r) if r.is_bad_input() => {
-                    Err(bad(format!("{}: {r}", presentation.display())))
-                }
+                Verdict::Rejected(r) if r.is_bad_input() => Err(bad(format!("{}: {r}", presentation.display()))),
                 Verdict::Rejected(r) => {
                     println!("REJECTED");
                     eprintln!("rejected: {r}");
@@ -627,12 +540,3 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Demo(args) => crate::demo::run(args),
     }
 }
-
-#[cfg(unix)]
-fn restrict_permissions(p: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_: &Path) {}

@@ -80,10 +80,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         Some(dir) => load_prover(dir)?,
         None => {
             dev_setup_warning();
-            eprintln!(
-                "[setup] generating development keys at depth {} …",
-                args.depth
-            );
+            eprintln!("[setup] generating development keys at depth {} …", args.depth);
             Prover::new(healthzk_prover::setup(args.depth, &mut OsRng)?, args.depth)?
         }
     };
@@ -99,27 +96,13 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     // The hospital issues credentials; the people we follow are among them.
     let t = Instant::now();
     let mut tree = MerkleTree::new(prover.depth())?;
-    let issue_to =
-        |req: CredentialRequest, secret: HolderSecret, tree: &mut MerkleTree| -> Result<Issued> {
-            let credential =
-                req.into_credential(secret.commitment(), today, tree.len(), &mut OsRng)?;
-            let index = tree.append(credential.commitment())?;
-            Ok(Issued {
-                secret,
-                credential,
-                index,
-            })
-        };
-    let issue = |req: CredentialRequest, tree: &mut MerkleTree| {
-        issue_to(req, HolderSecret::random(&mut OsRng), tree)
+    let issue_to = |req: CredentialRequest, secret: HolderSecret, tree: &mut MerkleTree| -> Result<Issued> {
+        let credential = req.into_credential(secret.commitment(), today, tree.len(), &mut OsRng)?;
+        let index = tree.append(credential.commitment())?;
+        Ok(Issued { secret, credential, index })
     };
-    let products = [
-        "EU/1/20/1528",
-        "EU/1/20/1507",
-        "EU/1/21/1529",
-        "Covishield",
-        "YF-Stamaril",
-    ];
+    let issue = |req: CredentialRequest, tree: &mut MerkleTree| issue_to(req, HolderSecret::random(&mut OsRng), tree);
+    let products = ["EU/1/20/1528", "EU/1/20/1507", "EU/1/21/1529", "Covishield", "YF-Stamaril"];
     let mut people = Vec::new();
     // One iteration issues the six credentials of the people we follow.
     let iterations = args.credentials - 5;
@@ -127,102 +110,30 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         if i == iterations / 2 {
             // alice (COVID + yellow fever), bob (wrong product), carol (series incomplete),
             // dave (too recent), erin (expired).
-            let alice_covid = issue(
-                vaccination(
-                    "EU/1/20/1528",
-                    presets::SNOMED_COVID19,
-                    2,
-                    2,
-                    today.plus(-60),
-                    None,
-                ),
-                &mut tree,
-            )?;
-            let yf_req = vaccination(
-                "YF-Stamaril",
-                presets::SNOMED_YELLOW_FEVER,
-                1,
-                1,
-                today.plus(-1100),
-                None,
-            );
+            let alice_covid =
+                issue(vaccination("EU/1/20/1528", presets::SNOMED_COVID19, 2, 2, today.plus(-60), None), &mut tree)?;
+            let yf_req = vaccination("YF-Stamaril", presets::SNOMED_YELLOW_FEVER, 1, 1, today.plus(-1100), None);
             let alice_yf = issue_to(yf_req, alice_covid.secret.clone(), &mut tree)?;
             people.push(("alice-covid", alice_covid));
             people.push(("alice-yf", alice_yf));
-            people.push((
-                "bob",
-                issue(
-                    vaccination(
-                        "Covishield",
-                        presets::SNOMED_COVID19,
-                        2,
-                        2,
-                        today.plus(-60),
-                        None,
-                    ),
-                    &mut tree,
-                )?,
-            ));
-            people.push((
-                "carol",
-                issue(
-                    vaccination(
-                        "EU/1/20/1507",
-                        presets::SNOMED_COVID19,
-                        1,
-                        2,
-                        today.plus(-60),
-                        None,
-                    ),
-                    &mut tree,
-                )?,
-            ));
-            people.push((
-                "dave",
-                issue(
-                    vaccination(
-                        "EU/1/20/1528",
-                        presets::SNOMED_COVID19,
-                        3,
-                        3,
-                        today.plus(-5),
-                        None,
-                    ),
-                    &mut tree,
-                )?,
-            ));
-            people.push((
-                "erin",
-                issue(
-                    vaccination(
-                        "EU/1/21/1529",
-                        presets::SNOMED_COVID19,
-                        2,
-                        2,
-                        today.plus(-90),
-                        Some(today.plus(-1)),
-                    ),
-                    &mut tree,
-                )?,
-            ));
+            // name, product, dose, series, days before today, expires
+            let others = [
+                ("bob", "Covishield", 2, 2, 60, None),
+                ("carol", "EU/1/20/1507", 1, 2, 60, None),
+                ("dave", "EU/1/20/1528", 3, 3, 5, None),
+                ("erin", "EU/1/21/1529", 2, 2, 90, Some(today.plus(-1))),
+            ];
+            for (name, product, dose, series, days, expires) in others {
+                let req = vaccination(product, presets::SNOMED_COVID19, dose, series, today.plus(-days), expires);
+                people.push((name, issue(req, &mut tree)?));
+            }
         } else {
             let mut rng = OsRng;
             let p = products[rng.gen_range(0..products.len())];
-            let disease = if p.starts_with("YF") {
-                presets::SNOMED_YELLOW_FEVER
-            } else {
-                presets::SNOMED_COVID19
-            };
+            let disease = if p.starts_with("YF") { presets::SNOMED_YELLOW_FEVER } else { presets::SNOMED_COVID19 };
             let series = rng.gen_range(1..=3);
             issue(
-                vaccination(
-                    p,
-                    disease,
-                    rng.gen_range(1..=series),
-                    series,
-                    today.plus(-rng.gen_range(1..2000)),
-                    None,
-                ),
+                vaccination(p, disease, rng.gen_range(1..=series), series, today.plus(-rng.gen_range(1..2000)), None),
                 &mut tree,
             )?;
         }
@@ -243,21 +154,14 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     let check = |label: &str, got: &Verdict, want_accept: bool, want: Option<&Rejection>| {
         let ok = match (got, want) {
             (Verdict::Accepted { .. }, None) => want_accept,
-            (Verdict::Rejected(r), Some(w)) => {
-                std::mem::discriminant(r) == std::mem::discriminant(w)
-            }
+            (Verdict::Rejected(r), Some(w)) => std::mem::discriminant(r) == std::mem::discriminant(w),
             _ => false,
         };
         let shown = match got {
             Verdict::Accepted { .. } => "ACCEPTED".to_string(),
             Verdict::Rejected(r) => format!("REJECTED: {r}"),
         };
-        println!(
-            "  {:<34} {}{}",
-            label,
-            shown,
-            if ok { "" } else { "   <-- UNEXPECTED" }
-        );
+        println!("  {:<34} {}{}", label, shown, if ok { "" } else { "   <-- UNEXPECTED" });
         if !ok {
             failures.set(failures.get() + 1);
         }
@@ -277,31 +181,29 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         };
         (compiled, e)
     };
-    let statement =
-        |who: &Issued, compiled: &CompiledPolicy, e: &Expectations, root_tree: &MerkleTree| {
-            let public = QueryPublic {
-                issuer_root: root_tree.root(),
-                policy_hash: compiled.hash(),
-                as_of: today,
-                challenge: e.challenge,
-                scope,
-                nullifier: who.secret.nullifier(scope),
-            };
-            let witness = QueryWitness {
-                credential: who.credential.clone(),
-                secret: who.secret.clone(),
-                path: root_tree.path(who.index).expect("issued"),
-                policy: compiled.clone(),
-            };
-            (public, witness)
+    let statement = |who: &Issued, compiled: &CompiledPolicy, e: &Expectations, root_tree: &MerkleTree| {
+        let public = QueryPublic {
+            issuer_root: root_tree.root(),
+            policy_hash: compiled.hash(),
+            as_of: today,
+            challenge: e.challenge,
+            scope,
+            nullifier: who.secret.nullifier(scope),
         };
+        let witness = QueryWitness {
+            credential: who.credential.clone(),
+            secret: who.secret.clone(),
+            path: root_tree.path(who.index).expect("issued"),
+            policy: compiled.clone(),
+        };
+        (public, witness)
+    };
 
     println!("\nHonest travellers:");
     let mut accepted_presentations: Vec<(String, Presentation)> = Vec::new();
-    for (label, who, policy) in [
-        ("alice: COVID-19 (EU DCC)", "alice-covid", &covid),
-        ("alice: yellow fever (IHR)", "alice-yf", &yf),
-    ] {
+    for (label, who, policy) in
+        [("alice: COVID-19 (EU DCC)", "alice-covid", &covid), ("alice: yellow fever (IHR)", "alice-yf", &yf)]
+    {
         let (compiled, e) = session(policy);
         let (public, witness) = statement(get(who), &compiled, &e, &tree);
         let t = Instant::now();
@@ -323,11 +225,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
 
     println!("\nWrong cases (a dishonest prover forces a proof of a false statement):");
     for (label, who, reason) in [
-        (
-            "bob: product not approved",
-            "bob",
-            "Covishield is not in the approved list",
-        ),
+        ("bob: product not approved", "bob", "Covishield is not in the approved list"),
         ("carol: series incomplete", "carol", "dose 1 of 2"),
         ("dave: last dose too recent", "dave", "5 days ago"),
         ("erin: credential expired", "erin", "expired yesterday"),
@@ -343,16 +241,8 @@ pub fn run(args: DemoArgs) -> Result<u8> {
                 failures.set(failures.get() + 1);
             }
         }
-        let forced = prover.wrap(
-            &public,
-            prover.prove_unchecked(&public, &witness, &mut OsRng)?,
-        );
-        check(
-            "",
-            &verifier.verify(&forced, &e),
-            false,
-            Some(&Rejection::InvalidProof),
-        );
+        let forced = prover.wrap(&public, prover.prove_unchecked(&public, &witness, &mut OsRng)?);
+        check("", &verifier.verify(&forced, &e), false, Some(&Rejection::InvalidProof));
     }
 
     println!("\nWrong cases at the verifier:");
@@ -370,38 +260,17 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     let (public, witness) = statement(get("alice-yf"), &yf_compiled, &yf_e, &tree);
     let pres = prover.present(&public, &witness, &mut OsRng)?;
     e.challenge = yf_e.challenge;
-    check(
-        "yellow fever proof at a COVID gate",
-        &verifier.verify(&pres, &e),
-        false,
-        Some(&Rejection::PolicyMismatch),
-    );
+    check("yellow fever proof at a COVID gate", &verifier.verify(&pres, &e), false, Some(&Rejection::PolicyMismatch));
     // An unaccredited clinic's tree: a valid proof, but its root was never anchored.
     let mut clinic = MerkleTree::new(prover.depth())?;
     let frank_secret = HolderSecret::random(&mut OsRng);
-    let frank_cred = vaccination(
-        "EU/1/20/1528",
-        presets::SNOMED_COVID19,
-        2,
-        2,
-        today.plus(-30),
-        None,
-    )
-    .into_credential(frank_secret.commitment(), today, 0, &mut OsRng)?;
-    let frank = Issued {
-        index: clinic.append(frank_cred.commitment())?,
-        secret: frank_secret,
-        credential: frank_cred,
-    };
+    let frank_cred = vaccination("EU/1/20/1528", presets::SNOMED_COVID19, 2, 2, today.plus(-30), None)
+        .into_credential(frank_secret.commitment(), today, 0, &mut OsRng)?;
+    let frank = Issued { index: clinic.append(frank_cred.commitment())?, secret: frank_secret, credential: frank_cred };
     let (compiled, e) = session(&covid);
     let (public, witness) = statement(&frank, &compiled, &e, &clinic);
     let pres = prover.present(&public, &witness, &mut OsRng)?;
-    check(
-        "frank: issuer root not anchored",
-        &verifier.verify(&pres, &e),
-        false,
-        Some(&Rejection::RootNotAccepted),
-    );
+    check("frank: issuer root not anchored", &verifier.verify(&pres, &e), false, Some(&Rejection::RootNotAccepted));
     // A tampered proof.
     let (compiled, e) = session(&covid);
     let (public, witness) = statement(get("alice-covid"), &compiled, &e, &tree);
@@ -424,16 +293,8 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         })
         .collect();
     let t = Instant::now();
-    let n_ok = prover
-        .prove_many(&statements)
-        .iter()
-        .filter(|r| r.is_ok())
-        .count();
-    println!(
-        "\n[prove_many] {n_ok} proofs in parallel in {:.0} ms on {} threads",
-        ms(t),
-        rayon_threads()
-    );
+    let n_ok = prover.prove_many(&statements).iter().filter(|r| r.is_ok()).count();
+    println!("\n[prove_many] {n_ok} proofs in parallel in {:.0} ms on {} threads", ms(t), rayon_threads());
 
     if failures.get() > 0 {
         println!("\n{} unexpected verdict(s)", failures.get());
@@ -444,9 +305,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
 }
 
 fn rayon_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 fn tamper(proof_hex: &str) -> String {

@@ -15,10 +15,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
 /// Keys generated once per test binary, in a temporary directory kept for its lifetime.
@@ -29,10 +26,7 @@ fn keys() -> &'static Path {
         let o = run(&["setup", "--keys", dir.path().to_str().unwrap()]);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(0), "{err}");
-        assert!(
-            err.contains("FOR DEVELOPMENT ONLY"),
-            "setup must say it is for development: {err}"
-        );
+        assert!(err.contains("FOR DEVELOPMENT ONLY"), "setup must say it is for development: {err}");
         assert!(out.starts_with("key id "), "{out}");
         dir
     })
@@ -76,6 +70,14 @@ impl Flow {
         let d = dir.path();
         let o = run(&["holder", "new", "--out", s(&d.join("holder.json"))]);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(d.join("holder.json")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the holder secret must be readable by its owner only");
+        }
+        let again = run(&["holder", "new", "--out", s(&d.join("holder.json"))]);
+        assert_eq!(again.status.code(), Some(2), "a holder secret is never overwritten");
         let issuer = d.join("issuer");
         for (name, cred) in [
             ("good", vaccination("EU/1/20/1528", 2, "2026-09-01")),
@@ -97,13 +99,7 @@ impl Flow {
             ]);
             assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
         }
-        let o = run(&[
-            "policy",
-            "preset",
-            "covid19",
-            "--out",
-            s(&d.join("policy.json")),
-        ]);
+        let o = run(&["policy", "preset", "covid19", "--out", s(&d.join("policy.json"))]);
         assert_eq!(o.status.code(), Some(0));
         let roots = text(&run(&["issuer", "roots", "--issuer", s(&issuer)])).0;
         assert_eq!(roots.lines().count(), 2, "{roots}");
@@ -111,16 +107,9 @@ impl Flow {
         assert_eq!(roots.lines().last(), current.lines().next());
         let roots_file = d.join("roots.txt");
         std::fs::write(&roots_file, roots).unwrap();
-        let challenge = text(&run(&["challenge", "--context", "gate 7"]))
-            .0
-            .trim()
-            .to_string();
+        let challenge = text(&run(&["challenge", "--context", "gate 7"])).0.trim().to_string();
         assert!(challenge.starts_with("0x"));
-        Flow {
-            dir,
-            roots_file,
-            challenge,
-        }
+        Flow { dir, roots_file, challenge }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -190,27 +179,15 @@ fn issue_prove_verify_through_the_cli() {
     let other = text(&run(&["challenge"])).0.trim().to_string();
     let o = f.verify(&f.path("pres.json"), &other, &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).1.contains("challenge does not match"),
-        "{:?}",
-        text(&o)
-    );
+    assert!(text(&o).1.contains("challenge does not match"), "{:?}", text(&o));
     let o = f.verify(&f.path("pres.json"), &f.challenge, &["0x1234"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).1.contains("issuer root is not an accepted"),
-        "{:?}",
-        text(&o)
-    );
+    assert!(text(&o).1.contains("issuer root is not an accepted"), "{:?}", text(&o));
 
     // A false statement cannot be proven: the dose was 6 days before as_of.
     let o = f.prove("recent.pkg.json", "never.json");
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).1.contains("comparison clause 3 does not hold"),
-        "{:?}",
-        text(&o)
-    );
+    assert!(text(&o).1.contains("comparison clause 3 does not hold"), "{:?}", text(&o));
     assert!(!f.path("never.json").exists());
 }
 
@@ -222,12 +199,9 @@ fn demo_runs_the_whole_flow() {
     assert!(out.contains("hospital issued 1000 credentials"), "{out}");
     assert_eq!(out.matches("ACCEPTED").count(), 2, "{out}");
     assert!(out.matches("REJECTED").count() >= 8, "{out}");
-    for reason in [
-        "invalid proof",
-        "challenge does not match",
-        "policy hash does not match",
-        "issuer root is not an accepted",
-    ] {
+    for reason in
+        ["invalid proof", "challenge does not match", "policy hash does not match", "issuer root is not an accepted"]
+    {
         assert!(out.contains(reason), "missing {reason}: {out}");
     }
     assert!(out.contains("all verdicts as expected"));
@@ -250,46 +224,23 @@ fn bad_inputs_exit_2_with_a_clear_message() {
     let r = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
 
     let truncated = d.join("truncated.json");
-    std::fs::write(
-        &truncated,
-        &std::fs::read(f.path("pres.json")).unwrap()[..100],
-    )
-    .unwrap();
+    std::fs::write(&truncated, &std::fs::read(f.path("pres.json")).unwrap()[..100]).unwrap();
     let non_canonical = mutate("nc.json", &|v| v["public"]["nullifier"] = json!(r));
     let short = mutate("short.json", &|v| v["proof"] = json!(&proof[..250]));
     let not_hex = mutate("nothex.json", &|v| v["proof"] = json!("zz".repeat(128)));
-    let off_curve = mutate("offcurve.json", &|v| {
-        v["proof"] = json!(off_curve_a(&proof))
-    });
+    let off_curve = mutate("offcurve.json", &|v| v["proof"] = json!(off_curve_a(&proof)));
     let non_subgroup = mutate("subgroup.json", &|v| {
-        v["proof"] = json!(format!(
-            "{}{}{}",
-            &proof[..64],
-            non_subgroup_g2_hex(),
-            &proof[192..]
-        ))
+        v["proof"] = json!(format!("{}{}{}", &proof[..64], non_subgroup_g2_hex(), &proof[192..]))
     });
     let unknown_field = mutate("unknown.json", &|v| v["extra"] = json!(1));
 
     let cases: Vec<(&str, PathBuf, &str)> = vec![
         ("malformed JSON", truncated, "malformed presentation"),
-        (
-            "public input >= r",
-            non_canonical,
-            "nullifier: not canonical",
-        ),
-        (
-            "proof of the wrong length",
-            short,
-            "expected 128 bytes, got 125",
-        ),
+        ("public input >= r", non_canonical, "nullifier: not canonical"),
+        ("proof of the wrong length", short, "expected 128 bytes, got 125"),
         ("proof not hex", not_hex, "not hexadecimal"),
         ("off-curve point", off_curve, "malformed proof point: A"),
-        (
-            "non-subgroup G2 point",
-            non_subgroup,
-            "malformed proof point: B",
-        ),
+        ("non-subgroup G2 point", non_subgroup, "malformed proof point: B"),
         ("unknown field", unknown_field, "unknown field `extra`"),
         ("missing file", d.join("nope.json"), "nope.json"),
     ];
@@ -297,21 +248,14 @@ fn bad_inputs_exit_2_with_a_clear_message() {
         let o = f.verify(&path, &f.challenge, &[]);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{what}: {out}{err}");
-        assert!(
-            err.contains(needle),
-            "{what}: expected {needle:?} in {err:?}"
-        );
+        assert!(err.contains(needle), "{what}: expected {needle:?} in {err:?}");
         assert!(!err.contains("panicked"), "{what}: {err}");
     }
 
     // Arguments: a challenge >= r, a scope too long, a bad date.
     let o = f.verify(&f.path("pres.json"), r, &[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).1.contains("--challenge: not canonical"),
-        "{:?}",
-        text(&o)
-    );
+    assert!(text(&o).1.contains("--challenge: not canonical"), "{:?}", text(&o));
     let o = run(&[
         "verify",
         "--keys",
@@ -334,10 +278,7 @@ fn bad_inputs_exit_2_with_a_clear_message() {
     let issuer = d.join("issuer");
     let before = std::fs::read(issuer.join("tree.json")).unwrap();
     let bad_requests: Vec<(Value, &str)> = vec![
-        (
-            json!({"schema": "vaccination/v1", "attributes": {"dose_number": -1}}),
-            "negative",
-        ),
+        (json!({"schema": "vaccination/v1", "attributes": {"dose_number": -1}}), "negative"),
         (
             {
                 let mut v = vaccination("EU/1/20/1528", 2, "2026-09-01");
@@ -370,10 +311,7 @@ fn bad_inputs_exit_2_with_a_clear_message() {
             },
             "expected a product identifier",
         ),
-        (
-            json!({"schema": "lab/v9", "attributes": {}}),
-            "unknown schema",
-        ),
+        (json!({"schema": "lab/v9", "attributes": {}}), "unknown schema"),
         (json!([1, 2]), "malformed credential request"),
     ];
     for (i, (req, needle)) in bad_requests.into_iter().enumerate() {
@@ -390,17 +328,9 @@ fn bad_inputs_exit_2_with_a_clear_message() {
             s(&d.join("x.pkg.json")),
         ]);
         assert_eq!(o.status.code(), Some(2), "request {i}: {:?}", text(&o));
-        assert!(
-            text(&o).1.contains(needle),
-            "request {i}: expected {needle:?} in {:?}",
-            text(&o).1
-        );
+        assert!(text(&o).1.contains(needle), "request {i}: expected {needle:?} in {:?}", text(&o).1);
     }
-    assert_eq!(
-        std::fs::read(issuer.join("tree.json")).unwrap(),
-        before,
-        "a refused request must not touch the tree"
-    );
+    assert_eq!(std::fs::read(issuer.join("tree.json")).unwrap(), before, "a refused request must not touch the tree");
 
     // A holder commitment >= r, a policy naming an unknown attribute, usage errors.
     let o = run(&[
@@ -423,11 +353,7 @@ fn bad_inputs_exit_2_with_a_clear_message() {
     );
     let o = run(&["policy", "hash", s(&bad_policy)]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).1.contains("no attribute \"weight\""),
-        "{:?}",
-        text(&o)
-    );
+    assert!(text(&o).1.contains("no attribute \"weight\""), "{:?}", text(&o));
     assert_eq!(run(&["verify"]).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 }
@@ -435,10 +361,8 @@ fn bad_inputs_exit_2_with_a_clear_message() {
 fn off_curve_a(proof_hex: &str) -> String {
     // Change A's x coordinate until it is not on the curve.
     for k in 1..=255u8 {
-        let mut bytes: Vec<u8> = (0..proof_hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&proof_hex[i..i + 2], 16).unwrap())
-            .collect();
+        let mut bytes: Vec<u8> =
+            (0..proof_hex.len()).step_by(2).map(|i| u8::from_str_radix(&proof_hex[i..i + 2], 16).unwrap()).collect();
         bytes[0] ^= k;
         let arr: [u8; 128] = bytes.clone().try_into().unwrap();
         if matches!(healthzk_verifier_probe(&arr), Some(m) if m.starts_with("A:")) {
@@ -451,9 +375,7 @@ fn off_curve_a(proof_hex: &str) -> String {
 fn healthzk_verifier_probe(b: &[u8; 128]) -> Option<String> {
     use ark_bn254::G1Affine;
     use ark_serialize::{CanonicalDeserialize, Compress, Validate};
-    G1Affine::deserialize_with_mode(&b[..32], Compress::Yes, Validate::Yes)
-        .err()
-        .map(|e| format!("A: {e}"))
+    G1Affine::deserialize_with_mode(&b[..32], Compress::Yes, Validate::Yes).err().map(|e| format!("A: {e}"))
 }
 
 fn non_subgroup_g2_hex() -> String {

@@ -27,12 +27,9 @@ impl PathVar {
         let mut bits = Vec::with_capacity(depth);
         let mut siblings = Vec::with_capacity(depth);
         for l in 0..depth {
-            bits.push(BoolVar::new_witness(cs.clone(), || {
-                path.map(|p| (p.index >> l) & 1 == 1).ok_or_else(missing)
-            })?);
+            bits.push(BoolVar::new_witness(cs.clone(), || path.map(|p| (p.index >> l) & 1 == 1).ok_or_else(missing))?);
             siblings.push(FrVar::new_witness(cs.clone(), || {
-                path.and_then(|p| p.siblings.get(l).copied())
-                    .ok_or_else(missing)
+                path.and_then(|p| p.siblings.get(l).copied()).ok_or_else(missing)
             })?);
         }
         Ok(PathVar { bits, siblings })
@@ -73,8 +70,7 @@ mod tests {
             let pv = PathVar::new_witness(cs.clone(), 5, Some(&p)).unwrap();
             let root = pv.root(&leaf).unwrap();
             assert_eq!(root.value().unwrap(), t.root());
-            root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap())
-                .unwrap();
+            root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap()).unwrap();
             assert!(cs.is_satisfied().unwrap());
             assert_eq!(cs.num_constraints(), 5 * (2 + 240) + 1);
         }
@@ -87,12 +83,8 @@ mod tests {
         p.index ^= 1;
         let cs = ConstraintSystem::<Fr>::new_ref();
         let leaf = FrVar::new_witness(cs.clone(), || Ok(t.leaves()[2])).unwrap();
-        let root = PathVar::new_witness(cs.clone(), 5, Some(&p))
-            .unwrap()
-            .root(&leaf)
-            .unwrap();
-        root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap())
-            .unwrap();
+        let root = PathVar::new_witness(cs.clone(), 5, Some(&p)).unwrap().root(&leaf).unwrap();
+        root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap()).unwrap();
         assert!(!cs.is_satisfied().unwrap());
     }
 }

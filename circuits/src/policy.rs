@@ -3,13 +3,10 @@
 //! [`COMPARE_BITS`] bits: the compared slot, any slot used in a bound, and both differences
 //! `x − lo` and `hi − x`.
 
-use crate::{
-    merkle::PathVar, poseidon, range::enforce_bits, select::OneHot, BoolVar, FrVar, SynthesisError,
-};
+use crate::{merkle::PathVar, poseidon, range::enforce_bits, select::OneHot, BoolVar, FrVar, SynthesisError};
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::FieldVar, GR1CSVar};
 use ark_relations::gr1cs::ConstraintSystemRef;
 use healthzk_core::{
-    field,
     policy::{policy_tag, set_leaf_tag, CompareClause, CompareKind, SET_TREE_DEPTH},
     query::SetOpening,
     Fr, COMPARE_BITS, SLOTS,
@@ -43,49 +40,27 @@ pub struct CompareVar {
 impl CompareVar {
     /// Allocates a clause (witness) and binds its header to the decoded bits
     /// (22 + 16 + 16 booleans, 3 linear constraints).
-    pub fn new_witness(
-        cs: ConstraintSystemRef<Fr>,
-        c: Option<&CompareClause>,
-    ) -> Result<Self, SynthesisError> {
+    pub fn new_witness(cs: ConstraintSystemRef<Fr>, c: Option<&CompareClause>) -> Result<Self, SynthesisError> {
         let missing = || SynthesisError::AssignmentMissing;
         let els = c.map(|c| c.elements());
-        let elements = [0, 1, 2]
-            .map(|i| FrVar::new_witness(cs.clone(), || els.map(|e| e[i]).ok_or_else(missing)));
+        let elements = [0, 1, 2].map(|i| FrVar::new_witness(cs.clone(), || els.map(|e| e[i]).ok_or_else(missing)));
         let [e0, e1, e2] = elements;
         let elements = [e0?, e1?, e2?];
-        let is_range = BoolVar::new_witness(cs.clone(), || {
-            c.map(|c| c.kind == CompareKind::Range).ok_or_else(missing)
-        })?;
-        let is_ne = BoolVar::new_witness(cs.clone(), || {
-            c.map(|c| c.kind == CompareKind::NotEqual)
-                .ok_or_else(missing)
-        })?;
+        let is_range =
+            BoolVar::new_witness(cs.clone(), || c.map(|c| c.kind == CompareKind::Range).ok_or_else(missing))?;
+        let is_ne =
+            BoolVar::new_witness(cs.clone(), || c.map(|c| c.kind == CompareKind::NotEqual).ok_or_else(missing))?;
         let a = OneHot::new(cs.clone(), SLOTS, c.map(|c| c.a))?;
         let b = OneHot::new(cs.clone(), SLOTS, c.map(|c| c.b))?;
-        let fl = |f: fn(&CompareClause) -> bool| {
-            BoolVar::new_witness(cs.clone(), || c.map(f).ok_or_else(missing))
-        };
-        let flags = [
-            fl(|c| c.lo.as_of)?,
-            fl(|c| c.lo.slot)?,
-            fl(|c| c.hi.as_of)?,
-            fl(|c| c.hi.slot)?,
-        ];
-        let mut header =
-            FrVar::from(is_range.clone()) + FrVar::from(is_ne.clone()) * Fr::from(2u64);
+        let fl = |f: fn(&CompareClause) -> bool| BoolVar::new_witness(cs.clone(), || c.map(f).ok_or_else(missing));
+        let flags = [fl(|c| c.lo.as_of)?, fl(|c| c.lo.slot)?, fl(|c| c.hi.as_of)?, fl(|c| c.hi.slot)?];
+        let mut header = FrVar::from(is_range.clone()) + FrVar::from(is_ne.clone()) * Fr::from(2u64);
         header += a.index() * Fr::from(4u64) + b.index() * Fr::from(64u64);
         for (i, f) in flags.iter().enumerate() {
             header += FrVar::from(f.clone()) * Fr::from(1024u64 << i);
         }
         header.enforce_equal(&elements[0])?;
-        Ok(CompareVar {
-            elements,
-            is_range,
-            is_ne,
-            a,
-            b,
-            flags,
-        })
+        Ok(CompareVar { elements, is_range, is_ne, a, b, flags })
     }
 
     /// Enforces the clause on `slots` at public day `as_of`.
@@ -107,11 +82,7 @@ impl CompareVar {
         let diff = &x - &lo;
         let inv = FrVar::new_witness(diff.cs(), || {
             let d = diff.value()?;
-            Ok(if self.is_ne.value()? {
-                ark_ff::Field::inverse(&d).unwrap_or(Fr::from(0u64))
-            } else {
-                Fr::from(0u64)
-            })
+            Ok(if self.is_ne.value()? { ark_ff::Field::inverse(&d).unwrap_or(Fr::from(0u64)) } else { Fr::from(0u64) })
         })?;
         (diff * inv).enforce_equal(&FrVar::from(self.is_ne.clone()))?;
         Ok(())
@@ -132,45 +103,25 @@ pub struct SetVar {
 
 impl SetVar {
     /// Allocates a set clause with its opening (witness) and binds the header.
-    pub fn new_witness(
-        cs: ConstraintSystemRef<Fr>,
-        o: Option<&SetOpening>,
-    ) -> Result<Self, SynthesisError> {
+    pub fn new_witness(cs: ConstraintSystemRef<Fr>, o: Option<&SetOpening>) -> Result<Self, SynthesisError> {
         let missing = || SynthesisError::AssignmentMissing;
         let used = BoolVar::new_witness(cs.clone(), || o.map(|o| o.used).ok_or_else(missing))?;
         let a = OneHot::new(cs.clone(), SLOTS, o.map(|o| o.a))?;
-        let header_v = o.map(|o| {
-            if o.used {
-                Fr::from(1 + 4 * o.a as u64)
-            } else {
-                Fr::from(0u64)
-            }
-        });
+        let header_v = o.map(|o| if o.used { Fr::from(1 + 4 * o.a as u64) } else { Fr::from(0u64) });
         let header = FrVar::new_witness(cs.clone(), || header_v.ok_or_else(missing))?;
         let root = FrVar::new_witness(cs.clone(), || o.map(|o| o.root).ok_or_else(missing))?;
         (FrVar::from(used.clone()) + a.index() * Fr::from(4u64)).enforce_equal(&header)?;
         let lo = FrVar::new_witness(cs.clone(), || o.map(|o| Fr::from(o.lo)).ok_or_else(missing))?;
         let hi = FrVar::new_witness(cs.clone(), || o.map(|o| Fr::from(o.hi)).ok_or_else(missing))?;
         let path = PathVar::new_witness(cs, SET_TREE_DEPTH, o.map(|o| &o.path))?;
-        Ok(SetVar {
-            elements: [header, root],
-            used,
-            a,
-            lo,
-            hi,
-            path,
-        })
+        Ok(SetVar { elements: [header, root], used, a, lo, hi, path })
     }
 
     /// Enforces, when used: the interval leaf is under the committed root, and
     /// `x`, `x − lo`, `hi − x` are in [0, 2^64).
     pub fn enforce(&self, slots: &[FrVar]) -> Result<(), SynthesisError> {
         let u = FrVar::from(self.used.clone());
-        let leaf = poseidon::hash(&[
-            FrVar::constant(set_leaf_tag()),
-            self.lo.clone(),
-            self.hi.clone(),
-        ])?;
+        let leaf = poseidon::hash(&[FrVar::constant(set_leaf_tag()), self.lo.clone(), self.hi.clone()])?;
         let root = self.path.root(&leaf)?;
         (&u * (root - &self.elements[1])).enforce_equal(&FrVar::zero())?;
         let x = self.a.pick(slots)?;
@@ -179,9 +130,4 @@ impl SetVar {
         enforce_bits(&(&u * (&self.hi - &x)), COMPARE_BITS)?;
         Ok(())
     }
-}
-
-/// Used by tests: the field form of a signed constant, as the native side encodes it.
-pub fn constant(c: i128) -> Fr {
-    field::from_i128(c)
 }

@@ -28,12 +28,7 @@ pub fn hash(inputs: &[FrVar]) -> Result<FrVar, SynthesisError> {
             state[0] = sbox(&state[0])?;
         }
         state = (0..t)
-            .map(|i| {
-                state
-                    .iter()
-                    .zip(&p.mds[i])
-                    .fold(FrVar::zero(), |acc, (s, m)| acc + s.clone() * *m)
-            })
+            .map(|i| state.iter().zip(&p.mds[i]).fold(FrVar::zero(), |acc, (s, m)| acc + s.clone() * *m))
             .collect();
     }
     Ok(state.swap_remove(0))
@@ -85,10 +80,7 @@ mod tests {
         let cs = ConstraintSystem::<Fr>::new_ref();
         let a = FrVar::new_witness(cs.clone(), || Ok(Fr::from(1u64))).unwrap();
         let b = FrVar::new_witness(cs.clone(), || Ok(Fr::from(2u64))).unwrap();
-        let claimed = FrVar::new_input(cs.clone(), || {
-            Ok(native::hash(&[Fr::from(1u64), Fr::from(3u64)]))
-        })
-        .unwrap();
+        let claimed = FrVar::new_input(cs.clone(), || Ok(native::hash(&[Fr::from(1u64), Fr::from(3u64)]))).unwrap();
         use ark_r1cs_std::eq::EqGadget;
         hash(&[a, b]).unwrap().enforce_equal(&claimed).unwrap();
         assert!(!cs.is_satisfied().unwrap());

@@ -41,20 +41,14 @@ pub struct QueryCircuit {
 
 impl fmt::Debug for QueryCircuit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueryCircuit")
-            .field("depth", &self.depth)
-            .finish_non_exhaustive()
+        f.debug_struct("QueryCircuit").field("depth", &self.depth).finish_non_exhaustive()
     }
 }
 
 impl QueryCircuit {
     /// The circuit without values, for setup and matrix synthesis.
     pub fn blank(depth: usize) -> Self {
-        QueryCircuit {
-            depth,
-            public: None,
-            private: None,
-        }
+        QueryCircuit { depth, public: None, private: None }
     }
 }
 
@@ -63,9 +57,7 @@ impl ConstraintSynthesizer<Fr> for QueryCircuit {
         let missing = || SynthesisError::AssignmentMissing;
         let p = self.public.as_ref();
         let w = self.private.as_ref();
-        let input = |f: fn(&QueryPublic) -> Fr| {
-            FrVar::new_input(cs.clone(), || p.map(f).ok_or_else(missing))
-        };
+        let input = |f: fn(&QueryPublic) -> Fr| FrVar::new_input(cs.clone(), || p.map(f).ok_or_else(missing));
         let issuer_root = input(|p| p.issuer_root)?;
         let policy_hash_in = input(|p| p.policy_hash)?;
         let as_of = input(|p| Fr::from(p.as_of.0))?;
@@ -79,9 +71,7 @@ impl ConstraintSynthesizer<Fr> for QueryCircuit {
         let cred = CredentialVar {
             schema: wit(c.map(|c| Fr::from(c.schema)))?,
             holder: crate::poseidon::hash(std::slice::from_ref(&secret))?,
-            slots: (0..SLOTS)
-                .map(|i| wit(c.map(|c| c.slots[i])))
-                .collect::<Result<_, _>>()?,
+            slots: (0..SLOTS).map(|i| wit(c.map(|c| c.slots[i]))).collect::<Result<_, _>>()?,
             issued: wit(c.map(|c| Fr::from(c.issued.0)))?,
             expires: wit(c.map(|c| Fr::from(c.expires.0)))?,
             revocation_nonce: wit(c.map(|c| Fr::from(c.revocation_nonce)))?,
@@ -90,8 +80,7 @@ impl ConstraintSynthesizer<Fr> for QueryCircuit {
 
         // 1–2. Holder binding and membership under the issuer root.
         let path = PathVar::new_witness(cs.clone(), self.depth, w.map(|w| &w.path))?;
-        path.root(&cred.commitment()?)?
-            .enforce_equal(&issuer_root)?;
+        path.root(&cred.commitment()?)?.enforce_equal(&issuer_root)?;
 
         // 3. Nullifier.
         crate::poseidon::hash(&[secret, scope])?.enforce_equal(&nullifier)?;

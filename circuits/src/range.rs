@@ -12,10 +12,7 @@ use healthzk_core::Fr;
 /// For an out-of-range witness the bits are x's low `bits` bits, so the system is
 /// unsatisfied rather than the synthesis failing (useful to build unsatisfied witnesses).
 pub fn enforce_bits(x: &FrVar, bits: usize) -> Result<Vec<BoolVar>, SynthesisError> {
-    assert!(
-        bits > 0 && bits <= 252,
-        "range width {bits} must be in 1..=252"
-    );
+    assert!(bits > 0 && bits <= 252, "range width {bits} must be in 1..=252");
     if let FrVar::Constant(c) = x {
         let b = c.into_bigint();
         if b.num_bits() as usize > bits {
@@ -27,11 +24,7 @@ pub fn enforce_bits(x: &FrVar, bits: usize) -> Result<Vec<BoolVar>, SynthesisErr
     let value = x.value().ok().map(|v| v.into_bigint());
     let out = (0..bits)
         .map(|i| {
-            BoolVar::new_witness(cs.clone(), || {
-                value
-                    .map(|v| v.get_bit(i))
-                    .ok_or(SynthesisError::AssignmentMissing)
-            })
+            BoolVar::new_witness(cs.clone(), || value.map(|v| v.get_bit(i)).ok_or(SynthesisError::AssignmentMissing))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut sum = FrVar::zero();
@@ -60,11 +53,7 @@ mod tests {
     #[test]
     fn edges_of_the_width() {
         for bits in [1usize, 8, 32, 64] {
-            let max = if bits == 64 {
-                Fr::from(u64::MAX)
-            } else {
-                Fr::from((1u64 << bits) - 1)
-            };
+            let max = if bits == 64 { Fr::from(u64::MAX) } else { Fr::from((1u64 << bits) - 1) };
             assert!(sat(Fr::from(0u64), bits));
             assert!(sat(max, bits), "2^{bits}-1 fits");
             assert!(!sat(max + Fr::from(1u64), bits), "2^{bits} does not fit");
@@ -83,9 +72,6 @@ mod tests {
     #[test]
     fn constants_are_checked_natively() {
         assert!(enforce_bits(&FrVar::constant(Fr::from(255u64)), 8).is_ok());
-        assert!(matches!(
-            enforce_bits(&FrVar::constant(Fr::from(256u64)), 8),
-            Err(SynthesisError::Unsatisfiable)
-        ));
+        assert!(matches!(enforce_bits(&FrVar::constant(Fr::from(256u64)), 8), Err(SynthesisError::Unsatisfiable)));
     }
 }

@@ -16,23 +16,13 @@ pub struct OneHot {
 impl OneHot {
     /// Allocates a selector for `index` (witness) over `n` positions; enforces one-hotness
     /// (`n` booleanity constraints + 1).
-    pub fn new(
-        cs: ConstraintSystemRef<Fr>,
-        n: usize,
-        index: Option<usize>,
-    ) -> Result<Self, SynthesisError> {
+    pub fn new(cs: ConstraintSystemRef<Fr>, n: usize, index: Option<usize>) -> Result<Self, SynthesisError> {
         let bits = (0..n)
             .map(|j| {
-                BoolVar::new_witness(cs.clone(), || {
-                    index
-                        .map(|i| i == j)
-                        .ok_or(SynthesisError::AssignmentMissing)
-                })
+                BoolVar::new_witness(cs.clone(), || index.map(|i| i == j).ok_or(SynthesisError::AssignmentMissing))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let sum = bits
-            .iter()
-            .fold(FrVar::zero(), |acc, b| acc + FrVar::from(b.clone()));
+        let sum = bits.iter().fold(FrVar::zero(), |acc, b| acc + FrVar::from(b.clone()));
         sum.enforce_equal(&FrVar::one())?;
         Ok(OneHot { bits })
     }
@@ -42,9 +32,7 @@ impl OneHot {
         self.bits
             .iter()
             .enumerate()
-            .fold(FrVar::zero(), |acc, (j, b)| {
-                acc + FrVar::from(b.clone()) * Fr::from(j as u64)
-            })
+            .fold(FrVar::zero(), |acc, (j, b)| acc + FrVar::from(b.clone()) * Fr::from(j as u64))
     }
 
     /// The selected value `Σ sel_j · values_j` (one constraint per position).

@@ -18,13 +18,9 @@ const DEPTH: usize = DEFAULT_TREE_DEPTH;
 
 fn satisfied(s: &Scenario) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    QueryCircuit {
-        depth: DEPTH,
-        public: Some(s.public),
-        private: Some(s.witness.clone()),
-    }
-    .generate_constraints(cs.clone())
-    .expect("synthesis never fails on a complete witness");
+    QueryCircuit { depth: DEPTH, public: Some(s.public), private: Some(s.witness.clone()) }
+        .generate_constraints(cs.clone())
+        .expect("synthesis never fails on a complete witness");
     cs.is_satisfied().unwrap()
 }
 
@@ -32,9 +28,7 @@ fn satisfied(s: &Scenario) -> bool {
 fn constraint_count_is_pinned_and_fits_the_2_14_domain() {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
-    QueryCircuit::blank(DEPTH)
-        .generate_constraints(cs.clone())
-        .unwrap();
+    QueryCircuit::blank(DEPTH).generate_constraints(cs.clone()).unwrap();
     let n = cs.num_constraints();
     let inputs = cs.num_instance_variables();
     println!("credential-query depth {DEPTH}: {n} constraints, {inputs} instance variables");
@@ -89,11 +83,7 @@ proptest! {
 fn every_relation_once() {
     for brk in Break::ALL {
         let s = scenario(&Spec::default(), Some(brk), DEPTH);
-        assert_eq!(
-            check(&s.public, &s.witness, DEPTH),
-            Err(brk.expected()),
-            "{brk:?}"
-        );
+        assert_eq!(check(&s.public, &s.witness, DEPTH), Err(brk.expected()), "{brk:?}");
         assert!(!satisfied(&s), "circuit accepted {brk:?}");
     }
 }
@@ -102,19 +92,8 @@ fn every_relation_once() {
 #[test]
 fn date_window_edges() {
     for (days, ok) in [(13u32, false), (14, true), (270, true), (271, false)] {
-        let s = scenario(
-            &Spec {
-                days_before: days,
-                ..Spec::default()
-            },
-            None,
-            DEPTH,
-        );
-        assert_eq!(
-            check(&s.public, &s.witness, DEPTH).is_ok(),
-            ok,
-            "{days} days"
-        );
+        let s = scenario(&Spec { days_before: days, ..Spec::default() }, None, DEPTH);
+        assert_eq!(check(&s.public, &s.witness, DEPTH).is_ok(), ok, "{days} days");
         assert_eq!(satisfied(&s), ok, "{days} days");
     }
 }

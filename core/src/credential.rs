@@ -73,35 +73,21 @@ impl Schema {
     pub fn by_name(name: &str) -> Result<&'static Schema> {
         SCHEMAS.iter().find(|s| s.name == name).ok_or_else(|| {
             let known: Vec<_> = SCHEMAS.iter().map(|s| s.name).collect();
-            Error::invalid(format!(
-                "unknown schema {name:?}; known: {}",
-                known.join(", ")
-            ))
+            Error::invalid(format!("unknown schema {name:?}; known: {}", known.join(", ")))
         })
     }
 
     /// The schema with numeric id `id`.
     pub fn by_id(id: u64) -> Result<&'static Schema> {
-        SCHEMAS
-            .iter()
-            .find(|s| s.id == id)
-            .ok_or_else(|| Error::invalid(format!("unknown schema id {id}")))
+        SCHEMAS.iter().find(|s| s.id == id).ok_or_else(|| Error::invalid(format!("unknown schema id {id}")))
     }
 
     /// Index and kind of the slot called `name`.
     pub fn slot(&self, name: &str) -> Result<(usize, SlotKind)> {
-        self.slots
-            .iter()
-            .position(|(n, _)| *n == name)
-            .map(|i| (i, self.slots[i].1))
-            .ok_or_else(|| {
-                let known: Vec<_> = self.slots.iter().map(|(n, _)| *n).collect();
-                Error::invalid(format!(
-                    "schema {} has no attribute {name:?}; it has: {}",
-                    self.name,
-                    known.join(", ")
-                ))
-            })
+        self.slots.iter().position(|(n, _)| *n == name).map(|i| (i, self.slots[i].1)).ok_or_else(|| {
+            let known: Vec<_> = self.slots.iter().map(|(n, _)| *n).collect();
+            Error::invalid(format!("schema {} has no attribute {name:?}; it has: {}", self.name, known.join(", ")))
+        })
     }
 }
 
@@ -111,11 +97,13 @@ pub fn encode_attribute(name: &str, kind: SlotKind, v: &serde_json::Value) -> Re
     let as_u64 = || -> Result<u64> {
         match v {
             serde_json::Value::Number(n) => n.as_u64().ok_or_else(|| {
-                Error::invalid(format!("attribute {name}: {n} is not an integer in 0..2^64 (negative, fractional or too wide)"))
+                Error::invalid(format!(
+                    "attribute {name}: {n} is not an integer in 0..2^64 (negative, fractional or too wide)"
+                ))
             }),
-            serde_json::Value::String(s) => s.parse::<u64>().map_err(|_| {
-                Error::invalid(format!("attribute {name}: {s:?} is not an integer in 0..2^64"))
-            }),
+            serde_json::Value::String(s) => s
+                .parse::<u64>()
+                .map_err(|_| Error::invalid(format!("attribute {name}: {s:?} is not an integer in 0..2^64"))),
             _ => Err(want("an integer")),
         }
     };
@@ -126,23 +114,17 @@ pub fn encode_attribute(name: &str, kind: SlotKind, v: &serde_json::Value) -> Re
             Ok(Day::parse(&format!("attribute {name}"), s)?.0 as u64)
         }
         SlotKind::Product => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| want("a product identifier string"))?;
+            let s = v.as_str().ok_or_else(|| want("a product identifier string"))?;
             crate::presets::product_code(s)
         }
         SlotKind::Org => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| want("an organisation id ORG-<digits>"))?;
+            let s = v.as_str().ok_or_else(|| want("an organisation id ORG-<digits>"))?;
             s.strip_prefix("ORG-")
                 .and_then(|d| d.parse::<u64>().ok())
                 .ok_or_else(|| want("an organisation id ORG-<digits>"))
         }
         SlotKind::Country => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| want("an ISO 3166-1 alpha-2 code"))?;
+            let s = v.as_str().ok_or_else(|| want("an ISO 3166-1 alpha-2 code"))?;
             let b = s.as_bytes();
             if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) {
                 return Err(want("an ISO 3166-1 alpha-2 code such as \"FR\""));
@@ -178,20 +160,14 @@ mod slots_hex {
     use super::*;
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(
-        xs: &[Fr; SLOTS],
-        s: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(xs: &[Fr; SLOTS], s: S) -> std::result::Result<S::Ok, S::Error> {
         field::hex_fr_vec::serialize(xs, s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> std::result::Result<[Fr; SLOTS], D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<[Fr; SLOTS], D::Error> {
         let v = field::hex_fr_vec::deserialize(d)?;
         let n = v.len();
-        v.try_into()
-            .map_err(|_| serde::de::Error::custom(format!("expected {SLOTS} slots, got {n}")))
+        v.try_into().map_err(|_| serde::de::Error::custom(format!("expected {SLOTS} slots, got {n}")))
     }
 }
 
@@ -231,18 +207,13 @@ impl CredentialRequest {
         }
         for (name, _) in schema.slots {
             if !self.attributes.contains_key(*name) {
-                return Err(Error::invalid(format!(
-                    "attribute {name} is missing (schema {})",
-                    schema.name
-                )));
+                return Err(Error::invalid(format!("attribute {name} is missing (schema {})", schema.name)));
             }
         }
         let issued = self.issued.unwrap_or(today);
         let expires = self.expires.unwrap_or(issued.plus(LIFETIME_DAYS));
         if expires < issued {
-            return Err(Error::invalid(format!(
-                "expires ({expires}) is before issued ({issued})"
-            )));
+            return Err(Error::invalid(format!("expires ({expires}) is before issued ({issued})")));
         }
         let mut salt = [0u8; 32];
         rng.fill_bytes(&mut salt[1..]);
@@ -261,10 +232,7 @@ impl CredentialRequest {
 impl Credential {
     /// Hash of slots 0..8 and of slots 8..16 (the two inner Poseidon-8 hashes).
     pub fn slot_hashes(&self) -> [Fr; 2] {
-        [
-            poseidon::hash(&self.slots[..8]),
-            poseidon::hash(&self.slots[8..]),
-        ]
+        [poseidon::hash(&self.slots[..8]), poseidon::hash(&self.slots[8..])]
     }
 
     /// The commitment: `Poseidon(tag, schema, holder, issued, expires, revocation_nonce, salt,
@@ -292,22 +260,11 @@ mod tests {
 
     #[test]
     fn attribute_encodings() {
-        assert_eq!(
-            encode_attribute("c", SlotKind::Country, &json!("FR")).unwrap(),
-            0x4652
-        );
-        assert_eq!(
-            encode_attribute("m", SlotKind::Org, &json!("ORG-100030215")).unwrap(),
-            100030215
-        );
-        assert_eq!(
-            encode_attribute("d", SlotKind::Date, &json!("1970-01-02")).unwrap(),
-            1
-        );
+        assert_eq!(encode_attribute("c", SlotKind::Country, &json!("FR")).unwrap(), 0x4652);
+        assert_eq!(encode_attribute("m", SlotKind::Org, &json!("ORG-100030215")).unwrap(), 100030215);
+        assert_eq!(encode_attribute("d", SlotKind::Date, &json!("1970-01-02")).unwrap(), 1);
         assert_eq!(encode_attribute("n", SlotKind::Int, &json!(3)).unwrap(), 3);
-        let e = encode_attribute("n", SlotKind::Int, &json!(-3))
-            .unwrap_err()
-            .to_string();
+        let e = encode_attribute("n", SlotKind::Int, &json!(-3)).unwrap_err().to_string();
         assert!(e.contains("attribute n") && e.contains("negative"), "{e}");
         let e = encode_attribute("n", SlotKind::Int, &json!("18446744073709551616")).unwrap_err();
         assert!(e.to_string().contains("0..2^64"), "{e}");

@@ -42,11 +42,7 @@ impl Day {
 
     /// Parses `YYYY-MM-DD`.
     pub fn parse(field: &str, s: &str) -> Result<Day> {
-        let bad = || {
-            Error::invalid(format!(
-                "{field}: expected a date YYYY-MM-DD on or after 1970-01-01, got {s:?}"
-            ))
-        };
+        let bad = || Error::invalid(format!("{field}: expected a date YYYY-MM-DD on or after 1970-01-01, got {s:?}"));
         let parts: Vec<&str> = s.split('-').collect();
         if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
             return Err(bad());

@@ -9,13 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// Values ≥ r are refused (never reduced), so every accepted string has exactly one meaning.
 pub fn parse_hex(field: &str, s: &str) -> Result<Fr> {
-    let bad = |reason: &str| Error::InvalidFieldElement {
-        field: field.to_string(),
-        reason: reason.to_string(),
-    };
-    let digits = s
-        .strip_prefix("0x")
-        .ok_or_else(|| bad("expected 0x-prefixed hex"))?;
+    let bad = |reason: &str| Error::InvalidFieldElement { field: field.to_string(), reason: reason.to_string() };
+    let digits = s.strip_prefix("0x").ok_or_else(|| bad("expected 0x-prefixed hex"))?;
     if digits.is_empty() || digits.len() > 64 {
         return Err(bad("expected 1 to 64 hex digits"));
     }
@@ -23,8 +18,7 @@ pub fn parse_hex(field: &str, s: &str) -> Result<Fr> {
     let bytes = hex::decode(&padded).map_err(|_| bad("not hexadecimal"))?;
     let mut arr = [0u8; 32];
     arr.copy_from_slice(&bytes);
-    from_be_bytes(&arr)
-        .ok_or_else(|| bad("not canonical: value is >= the BN254 scalar field modulus r"))
+    from_be_bytes(&arr).ok_or_else(|| bad("not canonical: value is >= the BN254 scalar field modulus r"))
 }
 
 /// Canonical `0x` + 64-digit big-endian hex of a field element.
@@ -55,10 +49,7 @@ pub fn from_be_bytes(bytes: &[u8; 32]) -> Option<Fr> {
 pub fn from_short_str(field: &str, s: &str) -> Result<Fr> {
     let b = s.as_bytes();
     if b.is_empty() || b.len() > 31 {
-        return Err(Error::invalid(format!(
-            "{field}: must be 1 to 31 bytes of UTF-8, got {} bytes",
-            b.len()
-        )));
+        return Err(Error::invalid(format!("{field}: must be 1 to 31 bytes of UTF-8, got {} bytes", b.len())));
     }
     let mut arr = [0u8; 32];
     arr[32 - b.len()..].copy_from_slice(b);

@@ -74,9 +74,7 @@ pub struct HolderKeyFile {
 
 impl std::fmt::Debug for HolderKeyFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HolderKeyFile")
-            .field("commitment", &self.commitment)
-            .finish_non_exhaustive()
+        f.debug_struct("HolderKeyFile").field("commitment", &self.commitment).finish_non_exhaustive()
     }
 }
 
@@ -89,26 +87,17 @@ impl Drop for HolderKeyFile {
 impl HolderKeyFile {
     /// The key file for `secret`.
     pub fn new(secret: &HolderSecret) -> Self {
-        HolderKeyFile {
-            format: "healthzk/holder/v1".into(),
-            secret: secret.to_hex(),
-            commitment: secret.commitment(),
-        }
+        HolderKeyFile { format: "healthzk/holder/v1".into(), secret: secret.to_hex(), commitment: secret.commitment() }
     }
 
     /// The secret, checked against the stored commitment.
     pub fn secret(&self) -> Result<HolderSecret> {
         if self.format != "healthzk/holder/v1" {
-            return Err(crate::Error::invalid(format!(
-                "holder file: unknown format {:?}",
-                self.format
-            )));
+            return Err(crate::Error::invalid(format!("holder file: unknown format {:?}", self.format)));
         }
         let s = HolderSecret::from_hex(&self.secret)?;
         if s.commitment() != self.commitment {
-            return Err(crate::Error::invalid(
-                "holder file: commitment does not match the secret",
-            ));
+            return Err(crate::Error::invalid("holder file: commitment does not match the secret"));
         }
         Ok(s)
     }

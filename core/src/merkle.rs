@@ -46,29 +46,20 @@ impl MerkleTree {
         if !(1..=32).contains(&depth) {
             return Err(Error::Tree(format!("depth {depth} outside 1..=32")));
         }
-        Ok(MerkleTree {
-            depth,
-            levels: vec![Vec::new(); depth + 1],
-        })
+        Ok(MerkleTree { depth, levels: vec![Vec::new(); depth + 1] })
     }
 
     /// A tree holding `leaves` in order.
     pub fn from_leaves(depth: usize, leaves: &[Fr]) -> Result<Self> {
         let mut t = Self::new(depth)?;
         if leaves.len() as u128 > 1u128 << depth {
-            return Err(Error::Tree(format!(
-                "{} leaves do not fit depth {depth}",
-                leaves.len()
-            )));
+            return Err(Error::Tree(format!("{} leaves do not fit depth {depth}", leaves.len())));
         }
         let zeros = empty_roots(depth);
         t.levels[0] = leaves.to_vec();
         for l in 0..depth {
             let below = &t.levels[l];
-            let up: Vec<Fr> = below
-                .chunks(2)
-                .map(|c| poseidon::hash2(c[0], *c.get(1).unwrap_or(&zeros[l])))
-                .collect();
+            let up: Vec<Fr> = below.chunks(2).map(|c| poseidon::hash2(c[0], *c.get(1).unwrap_or(&zeros[l]))).collect();
             t.levels[l + 1] = up;
         }
         Ok(t)
@@ -105,16 +96,8 @@ impl MerkleTree {
         let mut i = index as usize;
         let mut cur = leaf;
         for l in 0..self.depth {
-            let sib = if i % 2 == 0 {
-                *self.levels[l].get(i + 1).unwrap_or(&zeros[l])
-            } else {
-                self.levels[l][i - 1]
-            };
-            cur = if i % 2 == 0 {
-                poseidon::hash2(cur, sib)
-            } else {
-                poseidon::hash2(sib, cur)
-            };
+            let sib = if i % 2 == 0 { *self.levels[l].get(i + 1).unwrap_or(&zeros[l]) } else { self.levels[l][i - 1] };
+            cur = if i % 2 == 0 { poseidon::hash2(cur, sib) } else { poseidon::hash2(sib, cur) };
             i /= 2;
             let up = &mut self.levels[l + 1];
             if i < up.len() {
@@ -128,19 +111,13 @@ impl MerkleTree {
 
     /// The current root.
     pub fn root(&self) -> Fr {
-        self.levels[self.depth]
-            .first()
-            .copied()
-            .unwrap_or_else(|| empty_roots(self.depth)[self.depth])
+        self.levels[self.depth].first().copied().unwrap_or_else(|| empty_roots(self.depth)[self.depth])
     }
 
     /// The path of leaf `index` in the current tree.
     pub fn path(&self, index: u64) -> Result<MerklePath> {
         if index >= self.len() {
-            return Err(Error::Tree(format!(
-                "no leaf at index {index} (tree has {})",
-                self.len()
-            )));
+            return Err(Error::Tree(format!("no leaf at index {index} (tree has {})", self.len())));
         }
         let zeros = empty_roots(self.depth);
         let mut i = index as usize;
@@ -159,11 +136,7 @@ impl MerklePath {
     pub fn root(&self, leaf: Fr) -> Fr {
         let mut cur = leaf;
         for (l, sib) in self.siblings.iter().enumerate() {
-            cur = if (self.index >> l) & 1 == 0 {
-                poseidon::hash2(cur, *sib)
-            } else {
-                poseidon::hash2(*sib, cur)
-            };
+            cur = if (self.index >> l) & 1 == 0 { poseidon::hash2(cur, *sib) } else { poseidon::hash2(*sib, cur) };
         }
         cur
     }
@@ -171,16 +144,10 @@ impl MerklePath {
     /// Checks the path has exactly `depth` siblings and an index that fits.
     pub fn check_depth(&self, depth: usize) -> Result<()> {
         if self.siblings.len() != depth {
-            return Err(Error::Tree(format!(
-                "path has {} siblings, the tree depth is {depth}",
-                self.siblings.len()
-            )));
+            return Err(Error::Tree(format!("path has {} siblings, the tree depth is {depth}", self.siblings.len())));
         }
         if depth < 64 && self.index >> depth != 0 {
-            return Err(Error::Tree(format!(
-                "index {} does not fit depth {depth}",
-                self.index
-            )));
+            return Err(Error::Tree(format!("index {} does not fit depth {depth}", self.index)));
         }
         Ok(())
     }

@@ -202,10 +202,7 @@ impl IntervalSet {
         if let Some((lo, hi)) = intervals.iter().find(|(lo, hi)| lo > hi) {
             return Err(Error::invalid(format!("interval [{lo}, {hi}] is empty")));
         }
-        let leaves: Vec<Fr> = intervals
-            .iter()
-            .map(|&(lo, hi)| interval_leaf(lo, hi))
-            .collect();
+        let leaves: Vec<Fr> = intervals.iter().map(|&(lo, hi)| interval_leaf(lo, hi)).collect();
         let tree = MerkleTree::from_leaves(SET_TREE_DEPTH, &leaves)?;
         Ok(IntervalSet { intervals, tree })
     }
@@ -234,9 +231,7 @@ impl IntervalSet {
             gaps.push((n, MAX_VALUE));
         }
         if gaps.is_empty() {
-            return Err(Error::invalid(
-                "not_in excludes every value: the clause can never hold",
-            ));
+            return Err(Error::invalid("not_in excludes every value: the clause can never hold"));
         }
         Self::new(gaps)
     }
@@ -253,10 +248,7 @@ impl IntervalSet {
 
     /// The interval containing `x`, its bounds and Merkle path.
     pub fn opening(&self, x: u64) -> Option<(u64, u64, MerklePath)> {
-        let i = self
-            .intervals
-            .iter()
-            .position(|&(lo, hi)| lo <= x && x <= hi)?;
+        let i = self.intervals.iter().position(|&(lo, hi)| lo <= x && x <= hi)?;
         let (lo, hi) = self.intervals[i];
         Some((lo, hi, self.tree.path(i as u64).expect("leaf exists")))
     }
@@ -275,9 +267,7 @@ pub fn interval_leaf(lo: u64, hi: u64) -> Fr {
 
 fn check_constant(c: i128, what: &str) -> Result<i128> {
     if c.unsigned_abs() > MAX_VALUE as u128 {
-        return Err(Error::invalid(format!(
-            "{what}: constant {c} is outside ±(2^64 − 1)"
-        )));
+        return Err(Error::invalid(format!("{what}: constant {c} is outside ±(2^64 − 1)")));
     }
     Ok(c)
 }
@@ -296,31 +286,22 @@ impl Policy {
         let (mut nc, mut ns) = (0, 0);
         for (i, c) in self.clauses.iter().enumerate() {
             let ctx = format!("clause {i} ({} {:?})", c.slot, c.op);
-            let (a, kind) = schema
-                .slot(&c.slot)
-                .map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
+            let (a, kind) = schema.slot(&c.slot).map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
             match c.op {
                 Op::In | Op::NotIn => {
                     if c.rhs.is_some() || c.min.is_some() || c.max.is_some() {
-                        return Err(Error::invalid(format!(
-                            "{ctx}: in/not_in take `values` only"
-                        )));
+                        return Err(Error::invalid(format!("{ctx}: in/not_in take `values` only")));
                     }
-                    let values = c
-                        .values
-                        .as_ref()
-                        .ok_or_else(|| Error::invalid(format!("{ctx}: `values` is required")))?;
+                    let values =
+                        c.values.as_ref().ok_or_else(|| Error::invalid(format!("{ctx}: `values` is required")))?;
                     let vals = values
                         .iter()
                         .map(|v| encode_attribute(&c.slot, kind, v))
                         .collect::<Result<Vec<u64>>>()
                         .map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
-                    let set = if c.op == Op::In {
-                        IntervalSet::members(&vals)
-                    } else {
-                        IntervalSet::non_members(&vals)
-                    }
-                    .map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
+                    let set =
+                        if c.op == Op::In { IntervalSet::members(&vals) } else { IntervalSet::non_members(&vals) }
+                            .map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
                     if ns == MAX_SET_CLAUSES {
                         return Err(Error::invalid(format!(
                             "{ctx}: at most {MAX_SET_CLAUSES} in/not_in clauses per policy"
@@ -331,9 +312,7 @@ impl Policy {
                 }
                 _ => {
                     if c.values.is_some() {
-                        return Err(Error::invalid(format!(
-                            "{ctx}: `values` only goes with in/not_in"
-                        )));
+                        return Err(Error::invalid(format!("{ctx}: `values` only goes with in/not_in")));
                     }
                     if nc == MAX_COMPARE_CLAUSES {
                         return Err(Error::invalid(format!(
@@ -345,11 +324,7 @@ impl Policy {
                 }
             }
         }
-        Ok(CompiledPolicy {
-            schema: schema.id,
-            compare,
-            sets,
-        })
+        Ok(CompiledPolicy { schema: schema.id, compare, sets })
     }
 
     /// The policy hash (compiles first).
@@ -359,79 +334,38 @@ impl Policy {
 }
 
 /// An operand resolved to `constant + [as_of] + [slot]`.
-fn resolve(
-    schema: &Schema,
-    kind: SlotKind,
-    o: &Operand,
-    ctx: &str,
-) -> Result<(Bound, Option<usize>)> {
+fn resolve(schema: &Schema, kind: SlotKind, o: &Operand, ctx: &str) -> Result<(Bound, Option<usize>)> {
     let set = [o.value.is_some(), o.as_of.is_some(), o.slot.is_some()];
     if set.iter().filter(|&&b| b).count() != 1 {
-        return Err(Error::invalid(format!(
-            "{ctx}: an operand needs exactly one of `value`, `as_of`, `slot`"
-        )));
+        return Err(Error::invalid(format!("{ctx}: an operand needs exactly one of `value`, `as_of`, `slot`")));
     }
     if o.offset.is_some() && o.slot.is_none() {
-        return Err(Error::invalid(format!(
-            "{ctx}: `offset` only goes with `slot`"
-        )));
+        return Err(Error::invalid(format!("{ctx}: `offset` only goes with `slot`")));
     }
     if let Some(v) = &o.value {
-        let c = encode_attribute("value", kind, v)
-            .map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
-        return Ok((
-            Bound {
-                constant: c as i128,
-                ..Bound::default()
-            },
-            None,
-        ));
+        let c = encode_attribute("value", kind, v).map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
+        return Ok((Bound { constant: c as i128, ..Bound::default() }, None));
     }
     if let Some(k) = o.as_of {
         let c = check_constant(k as i128, ctx)?;
-        return Ok((
-            Bound {
-                constant: c,
-                as_of: true,
-                slot: false,
-            },
-            None,
-        ));
+        return Ok((Bound { constant: c, as_of: true, slot: false }, None));
     }
     let name = o.slot.as_ref().expect("one is set");
-    let (b, _) = schema
-        .slot(name)
-        .map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
+    let (b, _) = schema.slot(name).map_err(|e| Error::invalid(format!("{ctx}: {e}")))?;
     let c = check_constant(o.offset.unwrap_or(0) as i128, ctx)?;
-    Ok((
-        Bound {
-            constant: c,
-            as_of: false,
-            slot: true,
-        },
-        Some(b),
-    ))
+    Ok((Bound { constant: c, as_of: false, slot: true }, Some(b)))
 }
 
-fn compile_compare(
-    schema: &Schema,
-    a: usize,
-    kind: SlotKind,
-    c: &Clause,
-    ctx: &str,
-) -> Result<CompareClause> {
+fn compile_compare(schema: &Schema, a: usize, kind: SlotKind, c: &Clause, ctx: &str) -> Result<CompareClause> {
     let need = |o: &Option<Operand>, name: &str| {
-        o.clone()
-            .ok_or_else(|| Error::invalid(format!("{ctx}: `{name}` is required")))
+        o.clone().ok_or_else(|| Error::invalid(format!("{ctx}: `{name}` is required")))
     };
     let mut b_slot: Option<usize> = None;
     let mut take = |o: Operand| -> Result<Bound> {
         let (bound, b) = resolve(schema, kind, &o, ctx)?;
         if let Some(b) = b {
             if b_slot.is_some_and(|prev| prev != b) {
-                return Err(Error::invalid(format!(
-                    "{ctx}: both bounds must reference the same slot"
-                )));
+                return Err(Error::invalid(format!("{ctx}: both bounds must reference the same slot")));
             }
             b_slot = Some(b);
         }
@@ -442,16 +376,11 @@ fn compile_compare(
         Ok(b)
     };
     let zero = Bound::default();
-    let top = Bound {
-        constant: MAX_VALUE as i128,
-        ..Bound::default()
-    };
+    let top = Bound { constant: MAX_VALUE as i128, ..Bound::default() };
     let (kind_c, lo, hi) = match c.op {
         Op::Between => {
             if c.rhs.is_some() {
-                return Err(Error::invalid(format!(
-                    "{ctx}: between takes `min` and `max`, not `rhs`"
-                )));
+                return Err(Error::invalid(format!("{ctx}: between takes `min` and `max`, not `rhs`")));
             }
             let lo = take(need(&c.min, "min")?)?;
             let hi = take(need(&c.max, "max")?)?;
@@ -459,9 +388,7 @@ fn compile_compare(
         }
         op => {
             if c.min.is_some() || c.max.is_some() {
-                return Err(Error::invalid(format!(
-                    "{ctx}: `min`/`max` only go with between"
-                )));
+                return Err(Error::invalid(format!("{ctx}: `min`/`max` only go with between")));
             }
             let r = take(need(&c.rhs, "rhs")?)?;
             match op {
@@ -475,13 +402,7 @@ fn compile_compare(
             }
         }
     };
-    Ok(CompareClause {
-        kind: kind_c,
-        a,
-        b: b_slot.unwrap_or(0),
-        lo,
-        hi,
-    })
+    Ok(CompareClause { kind: kind_c, a, b: b_slot.unwrap_or(0), lo, hi })
 }
 
 impl Bound {
@@ -499,9 +420,7 @@ impl Bound {
 
     /// `constant + [as_of] + [y]` over the integers (`y < 2^64`, `as_of < 2^32`).
     pub fn eval_int(&self, as_of: u32, y: u64) -> i128 {
-        self.constant
-            + if self.as_of { as_of as i128 } else { 0 }
-            + if self.slot { y as i128 } else { 0 }
+        self.constant + if self.as_of { as_of as i128 } else { 0 } + if self.slot { y as i128 } else { 0 }
     }
 
     /// Flag bits `as_of | slot << 1`.
@@ -518,19 +437,12 @@ impl CompareClause {
 
     /// Header: `kind + 4·a + 64·b + 1024·(lo.as_of + 2·lo.slot + 4·hi.as_of + 8·hi.slot)`.
     pub fn header(&self) -> u64 {
-        self.kind as u64
-            + 4 * self.a as u64
-            + 64 * self.b as u64
-            + 1024 * (self.lo.flags() | self.hi.flags() << 2)
+        self.kind as u64 + 4 * self.a as u64 + 64 * self.b as u64 + 1024 * (self.lo.flags() | self.hi.flags() << 2)
     }
 
     /// Field encoding `[header, lo.constant, hi.constant]`.
     pub fn elements(&self) -> [Fr; 3] {
-        [
-            Fr::from(self.header()),
-            field::from_i128(self.lo.constant),
-            field::from_i128(self.hi.constant),
-        ]
+        [Fr::from(self.header()), field::from_i128(self.lo.constant), field::from_i128(self.hi.constant)]
     }
 
     /// Native evaluation, exactly the circuit's relation.
@@ -550,8 +462,7 @@ impl CompareClause {
                 };
                 let y = y_int.unwrap_or(0);
                 let in_range = |d: i128| (0..=MAX_VALUE as i128).contains(&d);
-                in_range(x as i128 - self.lo.eval_int(as_of, y))
-                    && in_range(self.hi.eval_int(as_of, y) - x as i128)
+                in_range(x as i128 - self.lo.eval_int(as_of, y)) && in_range(self.hi.eval_int(as_of, y) - x as i128)
             }
         }
     }
@@ -614,10 +525,8 @@ mod tests {
     use serde_json::json;
 
     fn policy(clauses: serde_json::Value) -> Result<CompiledPolicy> {
-        let p: Policy = serde_json::from_value(
-            json!({"name": "t", "schema": "vaccination/v1", "clauses": clauses}),
-        )
-        .map_err(Error::from)?;
+        let p: Policy = serde_json::from_value(json!({"name": "t", "schema": "vaccination/v1", "clauses": clauses}))
+            .map_err(Error::from)?;
         p.compile()
     }
 
@@ -665,18 +574,12 @@ mod tests {
         assert!(e.to_string().contains("no attribute \"weight\""), "{e}");
         let e = policy(json!([{"slot": "dose_number", "op": "eq"}])).unwrap_err();
         assert!(e.to_string().contains("`rhs` is required"), "{e}");
-        let e =
-            policy(json!([{"slot": "dose_number", "op": "eq", "rhs": {"value": 1, "as_of": 2}}]))
-                .unwrap_err();
+        let e = policy(json!([{"slot": "dose_number", "op": "eq", "rhs": {"value": 1, "as_of": 2}}])).unwrap_err();
         assert!(e.to_string().contains("exactly one"), "{e}");
-        let e = policy(
-            json!([{"slot": "dose_number", "op": "gt", "rhs": {"value": "18446744073709551615"}}]),
-        )
-        .unwrap_err();
+        let e =
+            policy(json!([{"slot": "dose_number", "op": "gt", "rhs": {"value": "18446744073709551615"}}])).unwrap_err();
         assert!(e.to_string().contains("outside"), "{e}");
-        let many: Vec<_> = (0..9)
-            .map(|_| json!({"slot": "dose_number", "op": "gte", "rhs": {"value": 1}}))
-            .collect();
+        let many: Vec<_> = (0..9).map(|_| json!({"slot": "dose_number", "op": "gte", "rhs": {"value": 1}})).collect();
         let e = policy(json!(many)).unwrap_err();
         assert!(e.to_string().contains("at most 8"), "{e}");
         let e = policy(json!([{"slot": "dose_number", "op": "in", "values": [-1]}])).unwrap_err();
@@ -685,8 +588,7 @@ mod tests {
 
     #[test]
     fn hash_depends_on_every_clause_field() {
-        let base =
-            policy(json!([{"slot": "dose_number", "op": "gte", "rhs": {"value": 2}}])).unwrap();
+        let base = policy(json!([{"slot": "dose_number", "op": "gte", "rhs": {"value": 2}}])).unwrap();
         let variants = [
             json!([{"slot": "dose_number", "op": "gte", "rhs": {"value": 3}}]),
             json!([{"slot": "series_doses", "op": "gte", "rhs": {"value": 2}}]),

@@ -14,21 +14,15 @@ use std::sync::OnceLock;
 /// Largest number of inputs supported (state width 13).
 pub const MAX_INPUTS: usize = 12;
 
-static PARAMS: [OnceLock<PoseidonParameters<Fr>>; MAX_INPUTS] =
-    [const { OnceLock::new() }; MAX_INPUTS];
+static PARAMS: [OnceLock<PoseidonParameters<Fr>>; MAX_INPUTS] = [const { OnceLock::new() }; MAX_INPUTS];
 
 /// circomlib's parameters for `n` inputs (state width `n + 1`).
 ///
 /// # Panics
 /// If `n` is 0 or greater than [`MAX_INPUTS`]; arities are fixed by this crate's encodings.
 pub fn params(n: usize) -> &'static PoseidonParameters<Fr> {
-    assert!(
-        (1..=MAX_INPUTS).contains(&n),
-        "poseidon arity {n} outside 1..=12"
-    );
-    PARAMS[n - 1].get_or_init(|| {
-        get_poseidon_parameters::<Fr>((n + 1) as u8).expect("circomlib widths 2..=13 exist")
-    })
+    assert!((1..=MAX_INPUTS).contains(&n), "poseidon arity {n} outside 1..=12");
+    PARAMS[n - 1].get_or_init(|| get_poseidon_parameters::<Fr>((n + 1) as u8).expect("circomlib widths 2..=13 exist"))
 }
 
 /// Poseidon hash of `inputs` (1 to 12 elements), as circomlibjs `poseidon(inputs)`.
@@ -89,18 +83,9 @@ mod tests {
     #[test]
     fn circomlibjs_golden_vectors() {
         let cases: [(&[u64], &str); 4] = [
-            (
-                &[1],
-                "0x29176100eaa962bdc1fe6c654d6a3c130e96a4d1168b33848b897dc502820133",
-            ),
-            (
-                &[1, 2],
-                "0x115cc0f5e7d690413df64c6b9662e9cf2a3617f2743245519e19607a4417189a",
-            ),
-            (
-                &[0, 0],
-                "0x2098f5fb9e239eab3ceac3f27b81e481dc3124d55ffed523a839ee8446b64864",
-            ),
+            (&[1], "0x29176100eaa962bdc1fe6c654d6a3c130e96a4d1168b33848b897dc502820133"),
+            (&[1, 2], "0x115cc0f5e7d690413df64c6b9662e9cf2a3617f2743245519e19607a4417189a"),
+            (&[0, 0], "0x2098f5fb9e239eab3ceac3f27b81e481dc3124d55ffed523a839ee8446b64864"),
             (
                 &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
                 "0x058814945232937db248a01e7cc55b3d681cc08702c8168494e856c1ef7693b5",

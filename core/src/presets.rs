@@ -75,19 +75,11 @@ pub fn product_code(id: &str) -> Result<u64> {
             let n: u64 = parts[1].parse().expect("digits");
             return Ok(1_000_000 + yy * 10_000 + n);
         }
-        return Err(Error::invalid(format!(
-            "product {id:?}: expected EU/1/YY/NNNN"
-        )));
+        return Err(Error::invalid(format!("product {id:?}: expected EU/1/YY/NNNN")));
     }
-    OTHER_PRODUCTS
-        .iter()
-        .find(|(n, _)| *n == id)
-        .map(|(_, c)| *c)
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "unknown product {id:?}: use EU/1/YY/NNNN or one of the names in SPEC.md"
-            ))
-        })
+    OTHER_PRODUCTS.iter().find(|(n, _)| *n == id).map(|(_, c)| *c).ok_or_else(|| {
+        Error::invalid(format!("unknown product {id:?}: use EU/1/YY/NNNN or one of the names in SPEC.md"))
+    })
 }
 
 /// COVID-19 vaccines accepted by the COVID preset: the EU centrally authorised products of
@@ -105,23 +97,11 @@ pub const COVID19_APPROVED: &[&str] = &[
 
 /// Yellow fever vaccines accepted by the yellow fever preset: the WHO-prequalified products
 /// (YF-VAX is in the product table but not prequalified, so not accepted).
-pub const YELLOW_FEVER_APPROVED: &[&str] = &[
-    "YF-Stamaril",
-    "YF-Bio-Manguinhos",
-    "YF-Institut-Pasteur-Dakar",
-    "YF-Chumakov",
-    "YF-SinSaVac",
-];
+pub const YELLOW_FEVER_APPROVED: &[&str] =
+    &["YF-Stamaril", "YF-Bio-Manguinhos", "YF-Institut-Pasteur-Dakar", "YF-Chumakov", "YF-SinSaVac"];
 
 fn clause(slot: &str, op: Op) -> Clause {
-    Clause {
-        slot: slot.into(),
-        op,
-        rhs: None,
-        min: None,
-        max: None,
-        values: None,
-    }
+    Clause { slot: slot.into(), op, rhs: None, min: None, max: None, values: None }
 }
 
 /// EU-DCC-style "fully vaccinated against COVID-19": COVID-19 target disease, an approved
@@ -134,39 +114,21 @@ pub fn covid19_full() -> Policy {
         schema: "vaccination/v1".into(),
         clauses: vec![
             Clause {
-                rhs: Some(Operand {
-                    value: Some(json!(SNOMED_COVID19)),
-                    ..Default::default()
-                }),
+                rhs: Some(Operand { value: Some(json!(SNOMED_COVID19)), ..Default::default() }),
                 ..clause("disease", Op::Eq)
             },
+            Clause { values: Some(COVID19_APPROVED.iter().map(|p| json!(p)).collect()), ..clause("product", Op::In) },
             Clause {
-                values: Some(COVID19_APPROVED.iter().map(|p| json!(p)).collect()),
-                ..clause("product", Op::In)
-            },
-            Clause {
-                rhs: Some(Operand {
-                    slot: Some("series_doses".into()),
-                    ..Default::default()
-                }),
+                rhs: Some(Operand { slot: Some("series_doses".into()), ..Default::default() }),
                 ..clause("dose_number", Op::Gte)
             },
             Clause {
-                rhs: Some(Operand {
-                    value: Some(json!(1)),
-                    ..Default::default()
-                }),
+                rhs: Some(Operand { value: Some(json!(1)), ..Default::default() }),
                 ..clause("series_doses", Op::Gte)
             },
             Clause {
-                min: Some(Operand {
-                    as_of: Some(-270),
-                    ..Default::default()
-                }),
-                max: Some(Operand {
-                    as_of: Some(-14),
-                    ..Default::default()
-                }),
+                min: Some(Operand { as_of: Some(-270), ..Default::default() }),
+                max: Some(Operand { as_of: Some(-14), ..Default::default() }),
                 ..clause("date", Op::Between)
             },
         ],
@@ -181,23 +143,14 @@ pub fn yellow_fever() -> Policy {
         schema: "vaccination/v1".into(),
         clauses: vec![
             Clause {
-                rhs: Some(Operand {
-                    value: Some(json!(SNOMED_YELLOW_FEVER)),
-                    ..Default::default()
-                }),
+                rhs: Some(Operand { value: Some(json!(SNOMED_YELLOW_FEVER)), ..Default::default() }),
                 ..clause("disease", Op::Eq)
             },
             Clause {
                 values: Some(YELLOW_FEVER_APPROVED.iter().map(|p| json!(p)).collect()),
                 ..clause("product", Op::In)
             },
-            Clause {
-                rhs: Some(Operand {
-                    as_of: Some(-10),
-                    ..Default::default()
-                }),
-                ..clause("date", Op::Lte)
-            },
+            Clause { rhs: Some(Operand { as_of: Some(-10), ..Default::default() }), ..clause("date", Op::Lte) },
         ],
     }
 }
@@ -207,9 +160,7 @@ pub fn by_name(name: &str) -> Result<Policy> {
     match name {
         "covid19" => Ok(covid19_full()),
         "yellow-fever" => Ok(yellow_fever()),
-        _ => Err(Error::invalid(format!(
-            "unknown preset {name:?}; known: covid19, yellow-fever"
-        ))),
+        _ => Err(Error::invalid(format!("unknown preset {name:?}; known: covid19, yellow-fever"))),
     }
 }
 

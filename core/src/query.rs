@@ -17,14 +17,8 @@ use std::fmt;
 pub const NUM_PUBLIC_INPUTS: usize = 6;
 
 /// Names of the public inputs, in circuit order.
-pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = [
-    "issuer_root",
-    "policy_hash",
-    "as_of",
-    "challenge",
-    "scope",
-    "nullifier",
-];
+pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] =
+    ["issuer_root", "policy_hash", "as_of", "challenge", "scope", "nullifier"];
 
 /// The statement's public inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,25 +41,16 @@ impl QueryPublic {
     /// The public inputs in circuit order: issuer_root, policy_hash, as_of, challenge, scope,
     /// nullifier.
     pub fn to_field_elements(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
-        [
-            self.issuer_root,
-            self.policy_hash,
-            Fr::from(self.as_of.0),
-            self.challenge,
-            self.scope,
-            self.nullifier,
-        ]
+        [self.issuer_root, self.policy_hash, Fr::from(self.as_of.0), self.challenge, self.scope, self.nullifier]
     }
 
     /// Decodes circuit-order field elements (`as_of` must fit 32 bits).
     pub fn from_field_elements(x: &[Fr; NUM_PUBLIC_INPUTS]) -> Result<Self> {
-        let as_of = field::to_u64(&x[2])
-            .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| Error::TooWide {
-                field: "as_of".into(),
-                value: field::to_hex(&x[2]),
-                bits: 32,
-            })?;
+        let as_of = field::to_u64(&x[2]).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| Error::TooWide {
+            field: "as_of".into(),
+            value: field::to_hex(&x[2]),
+            bits: 32,
+        })?;
         Ok(QueryPublic {
             issuer_root: x[0],
             policy_hash: x[1],
@@ -110,8 +95,6 @@ pub enum Unsatisfied {
     Nullifier,
     /// `policy_hash` is not the hash of the policy.
     PolicyHash,
-    /// `as_of` does not fit 32 bits.
-    AsOfWidth,
     /// The credential expired before `as_of`.
     Expired,
     /// Comparison clause `i` fails.
@@ -128,7 +111,6 @@ impl fmt::Display for Unsatisfied {
             Unsatisfied::IssuerRoot => write!(f, "the credential is not under the issuer root"),
             Unsatisfied::Nullifier => write!(f, "the nullifier is not Poseidon(secret, scope)"),
             Unsatisfied::PolicyHash => write!(f, "the policy hash does not match the policy"),
-            Unsatisfied::AsOfWidth => write!(f, "as_of does not fit 32 bits"),
             Unsatisfied::Expired => write!(f, "the credential expired before as_of"),
             Unsatisfied::Compare(i) => write!(f, "comparison clause {i} does not hold"),
             Unsatisfied::Set(i) => write!(f, "set clause {i} (in/not_in) does not hold"),
@@ -138,11 +120,7 @@ impl fmt::Display for Unsatisfied {
 
 /// Evaluates every relation of the statement; `Err` names the first that fails, in the
 /// order of [`Unsatisfied`].
-pub fn check(
-    public: &QueryPublic,
-    w: &QueryWitness,
-    depth: usize,
-) -> std::result::Result<(), Unsatisfied> {
+pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::result::Result<(), Unsatisfied> {
     let c = &w.credential;
     if c.schema != w.policy.schema {
         return Err(Unsatisfied::Schema);
@@ -205,24 +183,12 @@ impl QueryWitness {
                 root: Fr::from(0u64),
                 lo: 0,
                 hi: 0,
-                path: MerklePath {
-                    index: 0,
-                    siblings: vec![Fr::from(0u64); crate::policy::SET_TREE_DEPTH],
-                },
+                path: MerklePath { index: 0, siblings: vec![Fr::from(0u64); crate::policy::SET_TREE_DEPTH] },
             },
             Some(s) => {
                 let x = field::to_u64(&self.credential.slots[s.a]);
-                let (lo, hi, path) = x
-                    .and_then(|x| s.set.opening(x))
-                    .unwrap_or_else(|| s.set.first_opening());
-                SetOpening {
-                    used: true,
-                    a: s.a,
-                    root: s.set.root(),
-                    lo,
-                    hi,
-                    path,
-                }
+                let (lo, hi, path) = x.and_then(|x| s.set.opening(x)).unwrap_or_else(|| s.set.first_opening());
+                SetOpening { used: true, a: s.a, root: s.set.root(), lo, hi, path }
             }
         })
     }

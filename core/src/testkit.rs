@@ -162,9 +162,7 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         _ => {}
     }
     let req = request(&s, disease, product);
-    let mut cred: Credential = req
-        .into_credential(secret.commitment(), s.as_of, 0, &mut rng)
-        .expect("credential");
+    let mut cred: Credential = req.into_credential(secret.commitment(), s.as_of, 0, &mut rng).expect("credential");
     match brk {
         Some(Break::Schema) => cred.schema = 2,
         Some(Break::Expired) => cred.expires = s.as_of.plus(-1),
@@ -207,15 +205,8 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         }
         Some(Break::IssuerRoot) => public.issuer_root += Fr::from(1u64),
         Some(Break::Nullifier) => public.nullifier = secret.nullifier(scope + Fr::from(1u64)),
-        Some(Break::PolicyHash) => {
-            public.policy_hash = presets::yellow_fever().hash().expect("preset")
-        }
+        Some(Break::PolicyHash) => public.policy_hash = presets::yellow_fever().hash().expect("preset"),
         _ => {}
     }
-    Scenario {
-        public,
-        witness,
-        policy,
-        tree,
-    }
+    Scenario { public, witness, policy, tree }
 }

@@ -50,18 +50,13 @@ fn policy_vectors(c: &CompiledPolicy) -> Value {
 }
 
 fn vectors() -> Value {
-    let poseidon_cases: Vec<Value> = [
-        vec![1u64],
-        vec![1, 2],
-        vec![0, 0],
-        (1..=12).collect::<Vec<u64>>(),
-    ]
-    .iter()
-    .map(|xs| {
-        let f: Vec<Fr> = xs.iter().map(|&x| Fr::from(x)).collect();
-        json!({"inputs": hs(&f), "output": h(&poseidon::hash(&f))})
-    })
-    .collect();
+    let poseidon_cases: Vec<Value> = [vec![1u64], vec![1, 2], vec![0, 0], (1..=12).collect::<Vec<u64>>()]
+        .iter()
+        .map(|xs| {
+            let f: Vec<Fr> = xs.iter().map(|&x| Fr::from(x)).collect();
+            json!({"inputs": hs(&f), "output": h(&poseidon::hash(&f))})
+        })
+        .collect();
 
     let secret = HolderSecret::from_fr(Fr::from(0x1234_5678_9abc_def0u64));
     let scope = from_short_str("scope", "border:FR-CDG").unwrap();
@@ -94,9 +89,7 @@ fn vectors() -> Value {
         }
     }
     impl rand::CryptoRng for Fixed {}
-    let cred = req
-        .into_credential(secret.commitment(), Day(0), 5, &mut Fixed)
-        .unwrap();
+    let cred = req.into_credential(secret.commitment(), Day(0), 5, &mut Fixed).unwrap();
     let [lo, hi] = cred.slot_hashes();
 
     let leaves = [cred.commitment(), Fr::from(11u64), Fr::from(12u64)];
@@ -144,18 +137,11 @@ fn vectors() -> Value {
 
 #[test]
 fn spec_vectors_are_pinned() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/vectors/spec-vectors.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/spec-vectors.json");
     let now = serde_json::to_string_pretty(&vectors()).unwrap() + "\n";
     if std::env::var_os("UPDATE_VECTORS").is_some() {
         std::fs::write(path, &now).unwrap();
     }
-    let pinned = std::fs::read_to_string(path)
-        .expect("tests/vectors/spec-vectors.json (UPDATE_VECTORS=1 writes it)");
-    assert_eq!(
-        pinned, now,
-        "an encoding changed: update SPEC.md and regenerate with UPDATE_VECTORS=1"
-    );
+    let pinned = std::fs::read_to_string(path).expect("tests/vectors/spec-vectors.json (UPDATE_VECTORS=1 writes it)");
+    assert_eq!(pinned, now, "an encoding changed: update SPEC.md and regenerate with UPDATE_VECTORS=1");
 }

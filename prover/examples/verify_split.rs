@@ -9,13 +9,7 @@ fn main() {
     let pk = healthzk_prover::setup(20, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1)).unwrap();
     let prover = healthzk_prover::Prover::new(pk, 20).unwrap();
     let s = scenario(&Spec::default(), None, 20);
-    let bytes = prover
-        .prove(
-            &s.public,
-            &s.witness,
-            &mut rand_chacha::ChaCha20Rng::seed_from_u64(3),
-        )
-        .unwrap();
+    let bytes = prover.prove(&s.public, &s.witness, &mut rand_chacha::ChaCha20Rng::seed_from_u64(3)).unwrap();
     let proof = healthzk_verifier::decode_proof(&bytes.to_hex()).unwrap();
     let vk = &prover.proving_key().vk;
     let pvk = prepare_verifying_key(vk);
@@ -38,6 +32,8 @@ fn main() {
             let _ = Groth16::<Bn254>::prepare_inputs(&pvk, &x).unwrap();
         }
         let prep = t.elapsed() / n;
-        println!("arkworks verify_proof {ark:?}  healthzk verify_proof {ours:?}  (arkworks prepare_inputs alone {prep:?})");
+        println!(
+            "arkworks verify_proof {ark:?}  healthzk verify_proof {ours:?}  (arkworks prepare_inputs alone {prep:?})"
+        );
     }
 }

@@ -93,9 +93,8 @@ pub fn read_vk(bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyErr
         return Err(KeyError::BadMagic("verifying"));
     }
     let depth = u32::from_le_bytes(bytes[7..11].try_into().expect("4 bytes"));
-    let vk =
-        VerifyingKey::<Bn254>::deserialize_with_mode(&bytes[11..], Compress::Yes, Validate::Yes)
-            .map_err(|e| KeyError::Parse(e.to_string()))?;
+    let vk = VerifyingKey::<Bn254>::deserialize_with_mode(&bytes[11..], Compress::Yes, Validate::Yes)
+        .map_err(|e| KeyError::Parse(e.to_string()))?;
     let id = KeyId::of(&vk);
     Ok((vk, depth, id))
 }
@@ -116,10 +115,7 @@ pub fn write_pk(pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
 /// Decodes a proving key file. The body is hash-checked, then read without re-validating
 /// every point (it is the prover's own file; validating ~60k points would take seconds);
 /// `expected` pins the key id when the caller knows it.
-pub fn read_pk(
-    bytes: &[u8],
-    expected: Option<KeyId>,
-) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
+pub fn read_pk(bytes: &[u8], expected: Option<KeyId>) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
     if bytes.len() < 75 {
         return Err(KeyError::Truncated);
     }
@@ -136,10 +132,7 @@ pub fn read_pk(
         .map_err(|e| KeyError::Parse(e.to_string()))?;
     let found = KeyId::of(&pk.vk);
     if found != header_id {
-        return Err(KeyError::KeyIdMismatch {
-            found,
-            expected: header_id,
-        });
+        return Err(KeyError::KeyIdMismatch { found, expected: header_id });
     }
     if let Some(expected) = expected {
         if found != expected {

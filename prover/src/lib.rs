@@ -13,8 +13,7 @@ use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
 use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, Proof, ProvingKey};
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode,
-    R1CS_PREDICATE_LABEL,
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode, R1CS_PREDICATE_LABEL,
 };
 use ark_serialize::CanonicalSerialize;
 use healthzk_circuits::query::QueryCircuit;
@@ -50,23 +49,15 @@ impl std::fmt::Debug for ProofBytes {
 }
 
 fn hex_prefix(b: &[u8]) -> String {
-    b.iter()
-        .take(8)
-        .map(|x| format!("{x:02x}"))
-        .collect::<String>()
-        + "…"
+    b.iter().take(8).map(|x| format!("{x:02x}")).collect::<String>() + "…"
 }
 
 impl ProofBytes {
     /// Compresses an arkworks proof.
     pub fn from_proof(p: &Proof<Bn254>) -> Self {
         let mut v = Vec::with_capacity(PROOF_BYTES);
-        p.serialize_compressed(&mut v)
-            .expect("writing to a Vec cannot fail");
-        ProofBytes(
-            v.try_into()
-                .expect("a compressed BN254 Groth16 proof is 128 bytes"),
-        )
+        p.serialize_compressed(&mut v).expect("writing to a Vec cannot fail");
+        ProofBytes(v.try_into().expect("a compressed BN254 Groth16 proof is 128 bytes"))
     }
 
     /// Lowercase hex.
@@ -79,15 +70,9 @@ impl ProofBytes {
 ///
 /// **Development only**: whoever runs it knows the toxic waste and can forge proofs. Real
 /// deployments run a multi-party phase 2 and pin the resulting key id.
-pub fn setup<R: RngCore + CryptoRng>(
-    depth: usize,
-    rng: &mut R,
-) -> Result<ProvingKey<Bn254>, ProveError> {
-    Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(
-        QueryCircuit::blank(depth),
-        rng,
-    )
-    .map_err(|e| ProveError::Synthesis(e.to_string()))
+pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<ProvingKey<Bn254>, ProveError> {
+    Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(QueryCircuit::blank(depth), rng)
+        .map_err(|e| ProveError::Synthesis(e.to_string()))
 }
 
 /// A loaded proving key with its constraint matrices, synthesized once.
@@ -120,12 +105,9 @@ impl Prover {
             .generate_constraints(cs.clone())
             .map_err(|e| ProveError::Synthesis(e.to_string()))?;
         cs.finalize();
-        let mut all = cs
-            .to_matrices()
-            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
-        let matrices = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
+        let mut all = cs.to_matrices().map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let matrices =
+            all.remove(R1CS_PREDICATE_LABEL).ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
         let num_inputs = cs.num_instance_variables();
         let num_constraints = cs.num_constraints();
         if pk.vk.gamma_abc_g1.len() != num_inputs {
@@ -135,14 +117,7 @@ impl Prover {
             )));
         }
         let key_id = KeyId::of(&pk.vk);
-        Ok(Prover {
-            pk,
-            key_id,
-            depth,
-            matrices,
-            num_inputs,
-            num_constraints,
-        })
+        Ok(Prover { pk, key_id, depth, matrices, num_inputs, num_constraints })
     }
 
     /// The key id of the verifying key matching this proving key.
@@ -202,32 +177,15 @@ impl Prover {
 
     /// The full variable assignment (`1`, public inputs, witnesses) for a statement: the
     /// circuit is synthesized in witness-only mode, without building matrices.
-    pub fn assignment(
-        &self,
-        public: &QueryPublic,
-        witness: &QueryWitness,
-    ) -> Result<Vec<Fr>, ProveError> {
+    pub fn assignment(&self, public: &QueryPublic, witness: &QueryWitness) -> Result<Vec<Fr>, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove {
-            construct_matrices: false,
-            generate_lc_assignments: false,
-        });
-        QueryCircuit {
-            depth: self.depth,
-            public: Some(*public),
-            private: Some(witness.clone()),
-        }
-        .generate_constraints(cs.clone())
-        .map_err(syn)?;
-        let cs = cs
-            .into_inner()
-            .ok_or_else(|| ProveError::Synthesis("constraint system still shared".into()))?;
-        Ok([
-            cs.instance_assignment().map_err(syn)?,
-            cs.witness_assignment().map_err(syn)?,
-        ]
-        .concat())
+        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        QueryCircuit { depth: self.depth, public: Some(*public), private: Some(witness.clone()) }
+            .generate_constraints(cs.clone())
+            .map_err(syn)?;
+        let cs = cs.into_inner().ok_or_else(|| ProveError::Synthesis("constraint system still shared".into()))?;
+        Ok([cs.instance_assignment().map_err(syn)?, cs.witness_assignment().map_err(syn)?].concat())
     }
 
     /// The synthesized matrices, input count and constraint count (for profiling tools).
@@ -237,14 +195,8 @@ impl Prover {
     }
 
     /// Proves several statements in parallel (rayon); each gets its own OS randomness.
-    pub fn prove_many(
-        &self,
-        statements: &[(QueryPublic, QueryWitness)],
-    ) -> Vec<Result<ProofBytes, ProveError>> {
-        statements
-            .par_iter()
-            .map(|(p, w)| self.prove(p, w, &mut rand::rngs::OsRng))
-            .collect()
+    pub fn prove_many(&self, statements: &[(QueryPublic, QueryWitness)]) -> Vec<Result<ProofBytes, ProveError>> {
+        statements.par_iter().map(|(p, w)| self.prove(p, w, &mut rand::rngs::OsRng)).collect()
     }
 }
 
@@ -265,14 +217,8 @@ impl Prover {
     }
 
     /// A presentation for an already computed proof.
-    pub fn wrap(
-        &self,
-        public: &QueryPublic,
-        proof: ProofBytes,
-    ) -> healthzk_core::presentation::Presentation {
-        use healthzk_core::presentation::{
-            Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_QUERY,
-        };
+    pub fn wrap(&self, public: &QueryPublic, proof: ProofBytes) -> healthzk_core::presentation::Presentation {
+        use healthzk_core::presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_QUERY};
         Presentation {
             format: PRESENTATION_FORMAT.into(),
             statement: STATEMENT_QUERY.into(),

@@ -11,9 +11,7 @@ use healthzk_core::{
     Fr, DEFAULT_TREE_DEPTH,
 };
 use healthzk_prover::{keys, ProveError, Prover};
-use healthzk_verifier::{
-    decode_proof, encode_proof, Expectations, QueryVerifier, Rejection, Verdict,
-};
+use healthzk_verifier::{decode_proof, encode_proof, Expectations, QueryVerifier, Rejection, Verdict};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -61,25 +59,14 @@ fn valid_statement_proves_and_verifies() {
     let s = scenario(&Spec::default(), None, DEPTH);
     let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
     let pres = presentation(&s.public, proof.to_hex(), prover.key_id().to_hex());
-    assert_eq!(
-        verifier.verify(&pres, &expectations(&s.public)),
-        Verdict::Accepted {
-            nullifier: s.public.nullifier
-        }
-    );
+    assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Accepted { nullifier: s.public.nullifier });
 }
 
 #[test]
 fn each_public_input_matters() {
     let (prover, verifier) = prover();
     let s = scenario(&Spec::default(), None, DEPTH);
-    let proof = decode_proof(
-        &prover
-            .prove(&s.public, &s.witness, &mut rng())
-            .unwrap()
-            .to_hex(),
-    )
-    .unwrap();
+    let proof = decode_proof(&prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex()).unwrap();
     assert_eq!(verifier.verify_proof(&s.public, &proof), Ok(()));
     for i in 0..NUM_PUBLIC_INPUTS {
         let mut x = s.public.to_field_elements();
@@ -97,20 +84,13 @@ fn each_public_input_matters() {
 #[test]
 fn false_statements_are_refused_and_forced_proofs_do_not_verify() {
     let (prover, verifier) = prover();
-    for brk in [
-        Break::Product,
-        Break::TooRecent,
-        Break::Expired,
-        Break::Holder,
-    ] {
+    for brk in [Break::Product, Break::TooRecent, Break::Expired, Break::Holder] {
         let s = scenario(&Spec::default(), Some(brk), DEPTH);
         match prover.prove(&s.public, &s.witness, &mut rng()) {
             Err(ProveError::Unsatisfied(u)) => assert_eq!(u, brk.expected()),
             other => panic!("{brk:?}: expected a refusal, got {other:?}"),
         }
-        let forced = prover
-            .prove_unchecked(&s.public, &s.witness, &mut rng())
-            .unwrap();
+        let forced = prover.prove_unchecked(&s.public, &s.witness, &mut rng()).unwrap();
         let pres = presentation(&s.public, forced.to_hex(), prover.key_id().to_hex());
         assert_eq!(
             verifier.verify(&pres, &expectations(&s.public)),
@@ -130,15 +110,7 @@ fn prove_many_in_parallel() {
     let (prover, verifier) = prover();
     let statements: Vec<_> = (0..4u64)
         .map(|seed| {
-            let s = scenario(
-                &Spec {
-                    seed,
-                    before: seed as usize,
-                    ..Spec::default()
-                },
-                None,
-                DEPTH,
-            );
+            let s = scenario(&Spec { seed, before: seed as usize, ..Spec::default() }, None, DEPTH);
             (s.public, s.witness)
         })
         .collect();
@@ -162,14 +134,8 @@ fn rerandomized_proof_verifies_with_other_bytes() {
     assert_ne!(encode_proof(&re), bytes.0);
     assert_eq!(verifier.verify_proof(&s.public, &re), Ok(()));
     // ...but the same proof under another challenge is refused.
-    let other = QueryPublic {
-        challenge: s.public.challenge + Fr::from(1u64),
-        ..s.public
-    };
-    assert_eq!(
-        verifier.verify_proof(&other, &re),
-        Err(Rejection::InvalidProof)
-    );
+    let other = QueryPublic { challenge: s.public.challenge + Fr::from(1u64), ..s.public };
+    assert_eq!(verifier.verify_proof(&other, &re), Err(Rejection::InvalidProof));
 }
 
 #[test]
@@ -186,117 +152,45 @@ fn key_files_round_trip_and_refuse_tampering() {
     let mut corrupted = pk_file.clone();
     let last = corrupted.len() - 1;
     corrupted[last] ^= 1;
-    assert!(matches!(
-        keys::read_pk(&corrupted, None),
-        Err(keys::KeyError::Corrupted)
-    ));
-    assert!(matches!(
-        keys::read_pk(&pk_file[..pk_file.len() / 2], None),
-        Err(keys::KeyError::Corrupted)
-    ));
-    assert!(matches!(
-        keys::read_pk(&pk_file, Some(keys::KeyId([0; 32]))),
-        Err(keys::KeyError::KeyIdMismatch { .. })
-    ));
-    assert!(matches!(
-        keys::read_vk(b"HZKVK"),
-        Err(keys::KeyError::Truncated)
-    ));
-    assert!(matches!(
-        keys::read_pk(&vk_file, None),
-        Err(keys::KeyError::BadMagic(_) | keys::KeyError::Truncated)
-    ));
+    assert!(matches!(keys::read_pk(&corrupted, None), Err(keys::KeyError::Corrupted)));
+    assert!(matches!(keys::read_pk(&pk_file[..pk_file.len() / 2], None), Err(keys::KeyError::Corrupted)));
+    assert!(matches!(keys::read_pk(&pk_file, Some(keys::KeyId([0; 32]))), Err(keys::KeyError::KeyIdMismatch { .. })));
+    assert!(matches!(keys::read_vk(b"HZKVK"), Err(keys::KeyError::Truncated)));
+    assert!(matches!(keys::read_pk(&vk_file, None), Err(keys::KeyError::BadMagic(_) | keys::KeyError::Truncated)));
 }
 
 #[test]
 fn verifier_names_each_rejection() {
     let (prover, verifier) = prover();
     let s = scenario(&Spec::default(), None, DEPTH);
-    let proof = prover
-        .prove(&s.public, &s.witness, &mut rng())
-        .unwrap()
-        .to_hex();
+    let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex();
     let good = presentation(&s.public, proof.clone(), prover.key_id().to_hex());
     let e = expectations(&s.public);
     let reject = |p: &Presentation, e: &Expectations| match verifier.verify(p, e) {
         Verdict::Rejected(r) => r,
         Verdict::Accepted { .. } => panic!("accepted"),
     };
-    assert_eq!(
-        reject(
-            &good,
-            &Expectations {
-                accepted_roots: vec![],
-                ..e.clone()
-            }
-        ),
-        Rejection::RootNotAccepted
-    );
-    assert_eq!(
-        reject(
-            &good,
-            &Expectations {
-                policy_hash: Fr::from(1u64),
-                ..e.clone()
-            }
-        ),
-        Rejection::PolicyMismatch
-    );
-    assert_eq!(
-        reject(
-            &good,
-            &Expectations {
-                challenge: Fr::from(1u64),
-                ..e.clone()
-            }
-        ),
-        Rejection::ChallengeMismatch
-    );
-    assert_eq!(
-        reject(
-            &good,
-            &Expectations {
-                scope: Fr::from(1u64),
-                ..e.clone()
-            }
-        ),
-        Rejection::ScopeMismatch
-    );
-    let late = Expectations {
-        earliest: s.public.as_of.plus(1),
-        latest: s.public.as_of.plus(2),
-        ..e.clone()
-    };
-    assert!(matches!(
-        reject(&good, &late),
-        Rejection::AsOfOutsideWindow { .. }
-    ));
+    assert_eq!(reject(&good, &Expectations { accepted_roots: vec![], ..e.clone() }), Rejection::RootNotAccepted);
+    assert_eq!(reject(&good, &Expectations { policy_hash: Fr::from(1u64), ..e.clone() }), Rejection::PolicyMismatch);
+    assert_eq!(reject(&good, &Expectations { challenge: Fr::from(1u64), ..e.clone() }), Rejection::ChallengeMismatch);
+    assert_eq!(reject(&good, &Expectations { scope: Fr::from(1u64), ..e.clone() }), Rejection::ScopeMismatch);
+    let late = Expectations { earliest: s.public.as_of.plus(1), latest: s.public.as_of.plus(2), ..e.clone() };
+    assert!(matches!(reject(&good, &late), Rejection::AsOfOutsideWindow { .. }));
     let mut p = good.clone();
     p.key_id = "00".repeat(32);
     assert!(matches!(reject(&p, &e), Rejection::UnknownKeyId(_)));
     let mut p = good.clone();
-    p.public.nullifier =
-        "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001".into();
+    p.public.nullifier = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001".into();
     let r = reject(&p, &e);
-    assert!(
-        matches!(&r, Rejection::NonCanonicalInput(m) if m.contains("nullifier")),
-        "{r}"
-    );
+    assert!(matches!(&r, Rejection::NonCanonicalInput(m) if m.contains("nullifier")), "{r}");
     assert!(r.is_bad_input());
     let mut p = good.clone();
     p.proof.truncate(254);
-    assert!(
-        matches!(reject(&p, &e), Rejection::MalformedProof(m) if m.contains("expected 128 bytes, got 127"))
-    );
+    assert!(matches!(reject(&p, &e), Rejection::MalformedProof(m) if m.contains("expected 128 bytes, got 127")));
     let mut p = good.clone();
     p.format = "other".into();
     assert!(matches!(reject(&p, &e), Rejection::UnsupportedFormat(_)));
-    assert_eq!(
-        verifier.verify(&good, &e),
-        Verdict::Accepted {
-            nullifier: s.public.nullifier
-        }
-    );
+    assert_eq!(verifier.verify(&good, &e), Verdict::Accepted { nullifier: s.public.nullifier });
 }
 
 #[test]

@@ -13,9 +13,7 @@ use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
-};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate};
 use healthzk_core::{
     day::Day,
     field,
@@ -87,15 +85,8 @@ impl fmt::Display for Rejection {
             }
             Rejection::ChallengeMismatch => write!(f, "challenge does not match the one issued"),
             Rejection::ScopeMismatch => write!(f, "scope does not match the verifier's scope"),
-            Rejection::AsOfOutsideWindow {
-                as_of,
-                earliest,
-                latest,
-            } => {
-                write!(
-                    f,
-                    "as_of {as_of} outside the accepted window {earliest}..={latest}"
-                )
+            Rejection::AsOfOutsideWindow { as_of, earliest, latest } => {
+                write!(f, "as_of {as_of} outside the accepted window {earliest}..={latest}")
             }
             Rejection::InvalidProof => write!(f, "invalid proof"),
         }
@@ -156,9 +147,7 @@ pub struct FixedBaseTable {
 
 impl fmt::Debug for FixedBaseTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FixedBaseTable")
-            .field("windows", &self.windows.len())
-            .finish()
+        f.debug_struct("FixedBaseTable").field("windows", &self.windows.len()).finish()
     }
 }
 
@@ -195,9 +184,7 @@ impl FixedBaseTable {
 
 impl fmt::Debug for QueryVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueryVerifier")
-            .field("key_id", &hex(&self.key_id))
-            .finish_non_exhaustive()
+        f.debug_struct("QueryVerifier").field("key_id", &hex(&self.key_id)).finish_non_exhaustive()
     }
 }
 
@@ -209,26 +196,14 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 impl QueryVerifier {
     /// A verifier for `vk`, whose key id is `key_id` (SHA-256 of its compressed form).
     pub fn new(vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
-        let input_tables = vk
-            .gamma_abc_g1
-            .iter()
-            .skip(1)
-            .map(|p| FixedBaseTable::new(*p))
-            .collect();
-        QueryVerifier {
-            pvk: prepare_verifying_key(vk),
-            key_id,
-            input_tables,
-        }
+        let input_tables = vk.gamma_abc_g1.iter().skip(1).map(|p| FixedBaseTable::new(*p)).collect();
+        QueryVerifier { pvk: prepare_verifying_key(vk), key_id, input_tables }
     }
 
     /// The key id.
@@ -246,21 +221,12 @@ impl QueryVerifier {
 
     fn check(&self, p: &Presentation, e: &Expectations) -> Result<Fr, Rejection> {
         if p.format != PRESENTATION_FORMAT {
-            return Err(Rejection::UnsupportedFormat(format!(
-                "format {:?}",
-                p.format
-            )));
+            return Err(Rejection::UnsupportedFormat(format!("format {:?}", p.format)));
         }
         if p.statement != STATEMENT_QUERY {
-            return Err(Rejection::UnsupportedFormat(format!(
-                "statement {:?}",
-                p.statement
-            )));
+            return Err(Rejection::UnsupportedFormat(format!("statement {:?}", p.statement)));
         }
-        let public = p
-            .public
-            .parse()
-            .map_err(|e| Rejection::NonCanonicalInput(e.to_string()))?;
+        let public = p.public.parse().map_err(|e| Rejection::NonCanonicalInput(e.to_string()))?;
         let proof = decode_proof(&p.proof)?;
         if p.key_id != hex(&self.key_id) {
             return Err(Rejection::UnknownKeyId(p.key_id.clone()));
@@ -284,21 +250,13 @@ impl QueryVerifier {
             return Err(Rejection::ScopeMismatch);
         }
         if public.as_of < e.earliest || public.as_of > e.latest {
-            return Err(Rejection::AsOfOutsideWindow {
-                as_of: public.as_of,
-                earliest: e.earliest,
-                latest: e.latest,
-            });
+            return Err(Rejection::AsOfOutsideWindow { as_of: public.as_of, earliest: e.earliest, latest: e.latest });
         }
         Ok(())
     }
 
     /// The Groth16 check alone, on typed inputs.
-    pub fn verify_proof(
-        &self,
-        public: &QueryPublic,
-        proof: &Proof<Bn254>,
-    ) -> Result<(), Rejection> {
+    pub fn verify_proof(&self, public: &QueryPublic, proof: &Proof<Bn254>) -> Result<(), Rejection> {
         let inputs = public.to_field_elements();
         if inputs.len() != self.input_tables.len() {
             return Err(Rejection::InvalidProof);
@@ -316,32 +274,22 @@ impl QueryVerifier {
 
 /// Decodes a hex proof of exactly 128 bytes, validating each point.
 pub fn decode_proof(hex_str: &str) -> Result<Proof<Bn254>, Rejection> {
-    let bytes =
-        unhex(hex_str).ok_or_else(|| Rejection::MalformedProof("not hexadecimal".into()))?;
+    let bytes = unhex(hex_str).ok_or_else(|| Rejection::MalformedProof("not hexadecimal".into()))?;
     if bytes.len() != PROOF_BYTES {
-        return Err(Rejection::MalformedProof(format!(
-            "expected {PROOF_BYTES} bytes, got {}",
-            bytes.len()
-        )));
+        return Err(Rejection::MalformedProof(format!("expected {PROOF_BYTES} bytes, got {}", bytes.len())));
     }
     decode_proof_bytes(bytes[..].try_into().expect("128"))
 }
 
 /// Decodes a 128-byte compressed proof, validating each point.
 pub fn decode_proof_bytes(bytes: &[u8; PROOF_BYTES]) -> Result<Proof<Bn254>, Rejection> {
-    let point =
-        |name: &str, e: SerializationError| Rejection::MalformedPoint(format!("{name}: {e}"));
-    let a = G1Affine::deserialize_with_mode(&bytes[..32], Compress::Yes, Validate::Yes)
-        .map_err(|e| point("A", e))?;
-    let b = G2Affine::deserialize_with_mode(&bytes[32..96], Compress::Yes, Validate::Yes)
-        .map_err(|e| point("B", e))?;
-    let c = G1Affine::deserialize_with_mode(&bytes[96..], Compress::Yes, Validate::Yes)
-        .map_err(|e| point("C", e))?;
+    let point = |name: &str, e: SerializationError| Rejection::MalformedPoint(format!("{name}: {e}"));
+    let a = G1Affine::deserialize_with_mode(&bytes[..32], Compress::Yes, Validate::Yes).map_err(|e| point("A", e))?;
+    let b = G2Affine::deserialize_with_mode(&bytes[32..96], Compress::Yes, Validate::Yes).map_err(|e| point("B", e))?;
+    let c = G1Affine::deserialize_with_mode(&bytes[96..], Compress::Yes, Validate::Yes).map_err(|e| point("C", e))?;
     for (name, zero) in [("A", a.is_zero()), ("B", b.is_zero()), ("C", c.is_zero())] {
         if zero {
-            return Err(Rejection::MalformedPoint(format!(
-                "{name} is the point at infinity"
-            )));
+            return Err(Rejection::MalformedPoint(format!("{name} is the point at infinity")));
         }
     }
     Ok(Proof { a, b, c })
@@ -379,13 +327,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let base = (G1Affine::generator() * Fr::rand(&mut rng)).into_affine();
         let t = FixedBaseTable::new(base);
-        let mut scalars = vec![
-            Fr::from(0u64),
-            Fr::from(1u64),
-            Fr::from(255u64),
-            Fr::from(256u64),
-            -Fr::from(1u64),
-        ];
+        let mut scalars = vec![Fr::from(0u64), Fr::from(1u64), Fr::from(255u64), Fr::from(256u64), -Fr::from(1u64)];
         scalars.extend((0..20).map(|_| Fr::rand(&mut rng)));
         for s in scalars {
             assert_eq!(t.mul(&s).into_affine(), (base * s).into_affine(), "{s}");
