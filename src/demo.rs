@@ -71,6 +71,9 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     if args.credentials < 10 {
         return Err(bad("--credentials must be at least 10"));
     }
+    if args.keys.is_none() && !(1..=32).contains(&args.depth) {
+        return Err(bad(format!("--depth {}: must be 1..=32", args.depth)));
+    }
     let today = today();
     println!("healthzk demo — border checks on {today}\n");
 
@@ -84,6 +87,9 @@ pub fn run(args: DemoArgs) -> Result<u8> {
             Prover::new(healthzk_prover::setup(args.depth, &mut OsRng)?, args.depth)?
         }
     };
+    if args.credentials as u128 > 1u128 << prover.depth() {
+        return Err(bad(format!("--credentials {} do not fit a tree of depth {}", args.credentials, prover.depth())));
+    }
     let verifier = QueryVerifier::new(&prover.proving_key().vk, prover.key_id().0);
     println!(
         "[keys]   credential-query: {} constraints, tree depth {}, key id {}… ({:.1} s)",
