@@ -323,15 +323,20 @@ fn load_policy(path: &Path) -> Result<(Policy, healthzk_core::policy::CompiledPo
 }
 
 /// Loads the prover for the keys in `dir` (the pk is checked against the vk's key id).
+fn load_vk(dir: &Path) -> Result<(keys::QueryVerifyingKey, keys::KeyId)> {
+    let (vk, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    Ok((vk, id))
+}
+
 pub fn load_prover(dir: &Path) -> Result<Prover> {
-    let (_, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    let (_, id) = load_vk(dir)?;
     let (pk, depth) =
         keys::read_pk(&read(&dir.join(PK_FILE))?, Some(id)).map_err(|e| bad(format!("{PK_FILE}: {e}")))?;
     Ok(Prover::new(pk, depth as usize)?)
 }
 
 fn load_verifier(dir: &Path) -> Result<QueryVerifier> {
-    let (vk, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
+    let (vk, id) = load_vk(dir)?;
     Ok(QueryVerifier::new(&vk, id.0))
 }
 

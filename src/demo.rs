@@ -300,7 +300,12 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         .collect();
     let t = Instant::now();
     let n_ok = prover.prove_many(&statements).iter().filter(|r| r.is_ok()).count();
-    println!("\n[prove_many] {n_ok} proofs in parallel in {:.0} ms on {} threads", ms(t), rayon_threads());
+    let elapsed = ms(t);
+    println!("\n[prove_many] {n_ok} proofs in parallel in {elapsed:.0} ms on {} cores", cores());
+    if n_ok != statements.len() {
+        println!("  only {n_ok} of {} proofs succeeded   <-- UNEXPECTED", statements.len());
+        failures.set(failures.get() + 1);
+    }
 
     if failures.get() > 0 {
         println!("\n{} unexpected verdict(s)", failures.get());
@@ -310,7 +315,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn rayon_threads() -> usize {
+fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 

@@ -43,6 +43,16 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `healthzk issue` of request file `req` to `holder` (a file or a 0x commitment), optionally
+/// on a fixed day.
+fn issue(issuer: &Path, req: &Path, holder: &str, out: &Path, today: Option<&str>) -> Output {
+    let mut args = vec!["issue", "--issuer", s(issuer), "--credential", s(req), "--holder", holder, "--out", s(out)];
+    if let Some(t) = today {
+        args.extend(["--today", t]);
+    }
+    run(&args)
+}
+
 fn vaccination(product: &str, dose: u64, date: &str) -> Value {
     json!({
         "schema": "vaccination/v1",
@@ -84,19 +94,8 @@ impl Flow {
             ("recent", vaccination("EU/1/20/1528", 2, "2026-11-15")),
         ] {
             let req = write(d, &format!("{name}.json"), &cred);
-            let o = run(&[
-                "issue",
-                "--issuer",
-                s(&issuer),
-                "--credential",
-                s(&req),
-                "--holder",
-                s(&d.join("holder.json")),
-                "--out",
-                s(&d.join(format!("{name}.pkg.json"))),
-                "--today",
-                "2026-11-20",
-            ]);
+            let holder = d.join("holder.json");
+            let o = issue(&issuer, &req, s(&holder), &d.join(format!("{name}.pkg.json")), Some("2026-11-20"));
             assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
         }
         let o = run(&["policy", "preset", "covid19", "--out", s(&d.join("policy.json"))]);
@@ -316,34 +315,14 @@ fn bad_inputs_exit_2_with_a_clear_message() {
     ];
     for (i, (req, needle)) in bad_requests.into_iter().enumerate() {
         let p = write(d, &format!("bad{i}.json"), &req);
-        let o = run(&[
-            "issue",
-            "--issuer",
-            s(&issuer),
-            "--credential",
-            s(&p),
-            "--holder",
-            s(&d.join("holder.json")),
-            "--out",
-            s(&d.join("x.pkg.json")),
-        ]);
+        let o = issue(&issuer, &p, s(&d.join("holder.json")), &d.join("x.pkg.json"), None);
         assert_eq!(o.status.code(), Some(2), "request {i}: {:?}", text(&o));
         assert!(text(&o).1.contains(needle), "request {i}: expected {needle:?} in {:?}", text(&o).1);
     }
     assert_eq!(std::fs::read(issuer.join("tree.json")).unwrap(), before, "a refused request must not touch the tree");
 
     // A holder commitment >= r, a policy naming an unknown attribute, usage errors.
-    let o = run(&[
-        "issue",
-        "--issuer",
-        s(&issuer),
-        "--credential",
-        s(&d.join("good.json")),
-        "--holder",
-        r,
-        "--out",
-        s(&d.join("x.pkg.json")),
-    ]);
+    let o = issue(&issuer, &d.join("good.json"), r, &d.join("x.pkg.json"), None);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("holder: not canonical"));
     let bad_policy = write(
@@ -365,17 +344,12 @@ fn off_curve_a(proof_hex: &str) -> String {
             (0..proof_hex.len()).step_by(2).map(|i| u8::from_str_radix(&proof_hex[i..i + 2], 16).unwrap()).collect();
         bytes[0] ^= k;
         let arr: [u8; 128] = bytes.clone().try_into().unwrap();
-        if matches!(healthzk_verifier_probe(&arr), Some(m) if m.starts_with("A:")) {
+        if matches!(healthzk_verifier::decode_proof_bytes(&arr), Err(healthzk_verifier::Rejection::MalformedPoint(m)) if m.starts_with("A:"))
+        {
             return bytes.iter().map(|b| format!("{b:02x}")).collect();
         }
     }
     panic!("no off-curve variant found");
-}
-
-fn healthzk_verifier_probe(b: &[u8; 128]) -> Option<String> {
-    use ark_bn254::G1Affine;
-    use ark_serialize::{CanonicalDeserialize, Compress, Validate};
-    G1Affine::deserialize_with_mode(&b[..32], Compress::Yes, Validate::Yes).err().map(|e| format!("A: {e}"))
 }
 
 fn non_subgroup_g2_hex() -> String {

@@ -71,7 +71,9 @@ mod tests {
 
     #[test]
     fn constants_are_checked_natively() {
-        assert!(enforce_bits(&FrVar::constant(Fr::from(255u64)), 8).is_ok());
+        let bits = enforce_bits(&FrVar::constant(Fr::from(0b1010_0101u64)), 8).unwrap();
+        let got: Vec<bool> = bits.iter().map(|b| b.value().unwrap()).collect();
+        assert_eq!(got, [true, false, true, false, false, true, false, true]);
         assert!(matches!(enforce_bits(&FrVar::constant(Fr::from(256u64)), 8), Err(SynthesisError::Unsatisfiable)));
     }
 }

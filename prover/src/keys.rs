@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use thiserror::Error;
 
+/// The verifying key type of every healthzk statement (Groth16 over BN254).
+pub type QueryVerifyingKey = VerifyingKey<Bn254>;
+
 /// Statement byte of the credential query.
 pub const STATEMENT_QUERY: u8 = 1;
 const VK_MAGIC: &[u8; 6] = b"HZKVK\x01";

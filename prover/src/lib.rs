@@ -49,7 +49,7 @@ impl std::fmt::Debug for ProofBytes {
 }
 
 fn hex_prefix(b: &[u8]) -> String {
-    b.iter().take(8).map(|x| format!("{x:02x}")).collect::<String>() + "…"
+    hex::encode(&b[..8]) + "…"
 }
 
 impl ProofBytes {
@@ -62,7 +62,7 @@ impl ProofBytes {
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|x| format!("{x:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 
@@ -72,7 +72,7 @@ impl ProofBytes {
 /// deployments run a multi-party phase 2 and pin the resulting key id.
 pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<ProvingKey<Bn254>, ProveError> {
     Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(QueryCircuit::blank(depth), rng)
-        .map_err(|e| ProveError::Synthesis(e.to_string()))
+        .map_err(syn)
 }
 
 /// A loaded proving key with its constraint matrices, synthesized once.
@@ -101,11 +101,9 @@ impl Prover {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
-        QueryCircuit::blank(depth)
-            .generate_constraints(cs.clone())
-            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        QueryCircuit::blank(depth).generate_constraints(cs.clone()).map_err(syn)?;
         cs.finalize();
-        let mut all = cs.to_matrices().map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let mut all = cs.to_matrices().map_err(syn)?;
         let matrices =
             all.remove(R1CS_PREDICATE_LABEL).ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
         let num_inputs = cs.num_instance_variables();
@@ -175,6 +173,29 @@ impl Prover {
         Ok(ProofBytes::from_proof(&proof))
     }
 
+    /// Proves and wraps the proof in a presentation (checked first, like [`Prover::prove`]).
+    pub fn present<R: RngCore + CryptoRng>(
+        &self,
+        public: &QueryPublic,
+        witness: &QueryWitness,
+        rng: &mut R,
+    ) -> Result<healthzk_core::presentation::Presentation, ProveError> {
+        let proof = self.prove(public, witness, rng)?;
+        Ok(self.wrap(public, proof))
+    }
+
+    /// A presentation for an already computed proof.
+    pub fn wrap(&self, public: &QueryPublic, proof: ProofBytes) -> healthzk_core::presentation::Presentation {
+        use healthzk_core::presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_QUERY};
+        Presentation {
+            format: PRESENTATION_FORMAT.into(),
+            statement: STATEMENT_QUERY.into(),
+            key_id: self.key_id.to_hex(),
+            public: PublicJson::from_public(public),
+            proof: proof.to_hex(),
+        }
+    }
+
     /// The full variable assignment (`1`, public inputs, witnesses) for a statement: the
     /// circuit is synthesized in witness-only mode, without building matrices.
     pub fn assignment(&self, public: &QueryPublic, witness: &QueryWitness) -> Result<Vec<Fr>, ProveError> {
@@ -202,29 +223,4 @@ impl Prover {
 
 fn syn(e: ark_relations::gr1cs::SynthesisError) -> ProveError {
     ProveError::Synthesis(e.to_string())
-}
-
-impl Prover {
-    /// Proves and wraps the proof in a presentation (checked first, like [`Prover::prove`]).
-    pub fn present<R: RngCore + CryptoRng>(
-        &self,
-        public: &QueryPublic,
-        witness: &QueryWitness,
-        rng: &mut R,
-    ) -> Result<healthzk_core::presentation::Presentation, ProveError> {
-        let proof = self.prove(public, witness, rng)?;
-        Ok(self.wrap(public, proof))
-    }
-
-    /// A presentation for an already computed proof.
-    pub fn wrap(&self, public: &QueryPublic, proof: ProofBytes) -> healthzk_core::presentation::Presentation {
-        use healthzk_core::presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_QUERY};
-        Presentation {
-            format: PRESENTATION_FORMAT.into(),
-            statement: STATEMENT_QUERY.into(),
-            key_id: self.key_id.to_hex(),
-            public: PublicJson::from_public(public),
-            proof: proof.to_hex(),
-        }
-    }
 }

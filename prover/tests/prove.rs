@@ -5,7 +5,7 @@ use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use healthzk_core::{
     day::Day,
-    presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_QUERY},
+    presentation::Presentation,
     query::{QueryPublic, Unsatisfied, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
     testkit::{scenario, Break, Spec},
     Fr, DEFAULT_TREE_DEPTH,
@@ -43,22 +43,12 @@ fn expectations(p: &QueryPublic) -> Expectations {
     }
 }
 
-fn presentation(p: &QueryPublic, proof_hex: String, key_id: String) -> Presentation {
-    Presentation {
-        format: PRESENTATION_FORMAT.into(),
-        statement: STATEMENT_QUERY.into(),
-        key_id,
-        public: PublicJson::from_public(p),
-        proof: proof_hex,
-    }
-}
-
 #[test]
 fn valid_statement_proves_and_verifies() {
     let (prover, verifier) = prover();
     let s = scenario(&Spec::default(), None, DEPTH);
     let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
-    let pres = presentation(&s.public, proof.to_hex(), prover.key_id().to_hex());
+    let pres = prover.wrap(&s.public, proof);
     assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Accepted { nullifier: s.public.nullifier });
 }
 
@@ -91,7 +81,7 @@ fn false_statements_are_refused_and_forced_proofs_do_not_verify() {
             other => panic!("{brk:?}: expected a refusal, got {other:?}"),
         }
         let forced = prover.prove_unchecked(&s.public, &s.witness, &mut rng()).unwrap();
-        let pres = presentation(&s.public, forced.to_hex(), prover.key_id().to_hex());
+        let pres = prover.wrap(&s.public, forced);
         assert_eq!(
             verifier.verify(&pres, &expectations(&s.public)),
             Verdict::Rejected(Rejection::InvalidProof),
@@ -163,8 +153,7 @@ fn key_files_round_trip_and_refuse_tampering() {
 fn verifier_names_each_rejection() {
     let (prover, verifier) = prover();
     let s = scenario(&Spec::default(), None, DEPTH);
-    let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex();
-    let good = presentation(&s.public, proof.clone(), prover.key_id().to_hex());
+    let good = prover.wrap(&s.public, prover.prove(&s.public, &s.witness, &mut rng()).unwrap());
     let e = expectations(&s.public);
     let reject = |p: &Presentation, e: &Expectations| match verifier.verify(p, e) {
         Verdict::Rejected(r) => r,
@@ -262,7 +251,7 @@ proptest! {
         let spec = Spec { days_before, series_doses: series, dose_number: series, product, as_of: Day(as_of), seed, ..Spec::default() };
         let s = scenario(&spec, None, DEPTH);
         let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
-        let pres = presentation(&s.public, proof.to_hex(), prover.key_id().to_hex());
+        let pres = prover.wrap(&s.public, proof);
         prop_assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Accepted { nullifier: s.public.nullifier });
     }
 }

@@ -184,19 +184,8 @@ impl FixedBaseTable {
 
 impl fmt::Debug for QueryVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueryVerifier").field("key_id", &hex(&self.key_id)).finish_non_exhaustive()
+        f.debug_struct("QueryVerifier").field("key_id", &self.key_id_hex()).finish_non_exhaustive()
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 impl QueryVerifier {
@@ -208,7 +197,7 @@ impl QueryVerifier {
 
     /// The key id.
     pub fn key_id_hex(&self) -> String {
-        hex(&self.key_id)
+        hex::encode(self.key_id)
     }
 
     /// Verifies a presentation; never panics on any input.
@@ -228,7 +217,7 @@ impl QueryVerifier {
         }
         let public = p.public.parse().map_err(|e| Rejection::NonCanonicalInput(e.to_string()))?;
         let proof = decode_proof(&p.proof)?;
-        if p.key_id != hex(&self.key_id) {
+        if p.key_id != self.key_id_hex() {
             return Err(Rejection::UnknownKeyId(p.key_id.clone()));
         }
         self.check_public(&public, e)?;
@@ -274,7 +263,7 @@ impl QueryVerifier {
 
 /// Decodes a hex proof of exactly 128 bytes, validating each point.
 pub fn decode_proof(hex_str: &str) -> Result<Proof<Bn254>, Rejection> {
-    let bytes = unhex(hex_str).ok_or_else(|| Rejection::MalformedProof("not hexadecimal".into()))?;
+    let bytes = hex::decode(hex_str).map_err(|_| Rejection::MalformedProof("not hexadecimal".into()))?;
     if bytes.len() != PROOF_BYTES {
         return Err(Rejection::MalformedProof(format!("expected {PROOF_BYTES} bytes, got {}", bytes.len())));
     }
