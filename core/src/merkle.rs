@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerkleTree {
     depth: usize,
+    /// Roots of empty subtrees per height, computed once per tree (see [`empty_roots`]).
+    zeros: Vec<Fr>,
     /// `levels[0]` are the leaves appended so far; `levels[l]` the nodes at height `l` that have
     /// at least one non-empty leaf below them.
     levels: Vec<Vec<Fr>>,
@@ -46,7 +48,7 @@ impl MerkleTree {
         if !(1..=32).contains(&depth) {
             return Err(Error::Tree(format!("depth {depth} outside 1..=32")));
         }
-        Ok(MerkleTree { depth, levels: vec![Vec::new(); depth + 1] })
+        Ok(MerkleTree { depth, zeros: empty_roots(depth), levels: vec![Vec::new(); depth + 1] })
     }
 
     /// A tree holding `leaves` in order.
@@ -55,7 +57,7 @@ impl MerkleTree {
         if leaves.len() as u128 > 1u128 << depth {
             return Err(Error::Tree(format!("{} leaves do not fit depth {depth}", leaves.len())));
         }
-        let zeros = empty_roots(depth);
+        let zeros = t.zeros.clone();
         t.levels[0] = leaves.to_vec();
         for l in 0..depth {
             let below = &t.levels[l];
@@ -91,7 +93,7 @@ impl MerkleTree {
         if index as u128 >= 1u128 << self.depth {
             return Err(Error::Tree(format!("tree of depth {} is full", self.depth)));
         }
-        let zeros = empty_roots(self.depth);
+        let zeros = &self.zeros;
         self.levels[0].push(leaf);
         let mut i = index as usize;
         let mut cur = leaf;
@@ -111,7 +113,7 @@ impl MerkleTree {
 
     /// The current root.
     pub fn root(&self) -> Fr {
-        self.levels[self.depth].first().copied().unwrap_or_else(|| empty_roots(self.depth)[self.depth])
+        self.levels[self.depth].first().copied().unwrap_or(self.zeros[self.depth])
     }
 
     /// The path of leaf `index` in the current tree.
@@ -119,7 +121,7 @@ impl MerkleTree {
         if index >= self.len() {
             return Err(Error::Tree(format!("no leaf at index {index} (tree has {})", self.len())));
         }
-        let zeros = empty_roots(self.depth);
+        let zeros = &self.zeros;
         let mut i = index as usize;
         let mut siblings = Vec::with_capacity(self.depth);
         for l in 0..self.depth {
