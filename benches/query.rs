@@ -1,6 +1,7 @@
 //! Credential-query at the production depth (20): witness synthesis, proving, verifying.
 //! Keys are generated once outside the timed loops (seeded RNG); the constraint count is
-//! printed beside the times. Floors from issue #2 (checked here, never in tests):
+//! printed beside the times. `prove` uses the prover's fixed-base tables (built once, as a
+//! service does); `prove_without_tables` is the one-shot CLI path. Floors from issue #2 (checked here, never in tests):
 //! prove ≤ 400 ms and verify ≤ 2 ms on 2 cores.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -18,7 +19,8 @@ fn bench(c: &mut Criterion) {
     let depth = DEFAULT_TREE_DEPTH;
     let pk = healthzk_prover::setup(depth, &mut ChaCha20Rng::seed_from_u64(1)).expect("setup");
     let verifier = QueryVerifier::new(&pk.vk, KeyId::of(&pk.vk).0);
-    let prover = Prover::new(pk, depth).expect("prover");
+    let plain = Prover::new(pk.clone(), depth).expect("prover");
+    let prover = Prover::new(pk, depth).expect("prover").with_fixed_base_tables();
     let s = scenario(&Spec::default(), None, depth);
     eprintln!(
         "credential-query: {} constraints at depth {depth}, {} threads",
@@ -42,6 +44,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(12));
     g.bench_function("synthesize_witness", |b| b.iter(|| prover.assignment(&s.public, &s.witness).unwrap()));
     g.bench_function("prove", |b| b.iter(|| prover.prove(&s.public, &s.witness, &mut rng).unwrap()));
+    g.bench_function("prove_without_tables", |b| b.iter(|| plain.prove(&s.public, &s.witness, &mut rng).unwrap()));
     g.finish();
 
     let mut g = c.benchmark_group("credential_query_verify");

@@ -98,6 +98,10 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         &prover.key_id().to_hex()[..16],
         t.elapsed().as_secs_f64()
     );
+    let t = Instant::now();
+    eprintln!("[keys]   precomputing fixed-base tables for the prover (~110 MiB, a few seconds) …");
+    let prover = prover.with_fixed_base_tables();
+    println!("[keys]   fixed-base tables ready ({:.1} s)", t.elapsed().as_secs_f64());
 
     // The hospital issues credentials; the people we follow are among them.
     let t = Instant::now();

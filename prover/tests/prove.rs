@@ -24,7 +24,7 @@ fn prover() -> &'static (Prover, QueryVerifier) {
     P.get_or_init(|| {
         let pk = healthzk_prover::setup(DEPTH, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
         let v = QueryVerifier::new(&pk.vk, keys::KeyId::of(&pk.vk).0);
-        (Prover::new(pk, DEPTH).unwrap(), v)
+        (Prover::new(pk, DEPTH).unwrap().with_fixed_base_tables(), v)
     })
 }
 
@@ -50,6 +50,30 @@ fn valid_statement_proves_and_verifies() {
     let proof = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
     let pres = prover.wrap(&s.public, proof);
     assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Accepted { nullifier: s.public.nullifier });
+}
+
+/// healthzk's prover (own MSMs, with and without fixed-base tables) and verifier (split
+/// pairing) agree with arkworks' reference verifier: a valid proof is accepted by both, a
+/// proof for other inputs refused by both.
+#[test]
+fn prover_and_verifier_agree_with_arkworks() {
+    let (with_tables, verifier) = prover();
+    assert!(with_tables.has_fixed_base_tables());
+    let without_tables = Prover::new(with_tables.proving_key().clone(), DEPTH).unwrap();
+    assert!(!without_tables.has_fixed_base_tables());
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let pvk = ark_groth16::prepare_verifying_key(&with_tables.proving_key().vk);
+    let x = s.public.to_field_elements();
+    let mut y = x;
+    y[0] += Fr::from(1u64);
+    let other = QueryPublic::from_field_elements(&y).unwrap();
+    for prover in [with_tables, &without_tables] {
+        let proof = decode_proof(&prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex()).unwrap();
+        assert!(Groth16::<Bn254>::verify_proof(&pvk, &proof, &x).unwrap());
+        assert_eq!(verifier.verify_proof(&s.public, &proof), Ok(()));
+        assert!(!Groth16::<Bn254>::verify_proof(&pvk, &proof, &y).unwrap());
+        assert_eq!(verifier.verify_proof(&other, &proof), Err(Rejection::InvalidProof));
+    }
 }
 
 #[test]

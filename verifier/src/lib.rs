@@ -10,9 +10,12 @@
 #![deny(missing_docs)]
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
-use ark_ec::{AffineRepr, CurveGroup};
+use ark_ec::{
+    pairing::{MillerLoopOutput, Pairing},
+    AffineRepr, CurveGroup,
+};
 use ark_ff::{BigInteger, PrimeField};
-use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
+use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate};
 use healthzk_core::{
     day::Day,
@@ -244,18 +247,35 @@ impl QueryVerifier {
         Ok(())
     }
 
-    /// The Groth16 check alone, on typed inputs.
+    /// The Groth16 check alone, on typed inputs:
+    /// `e(A, B) · e(Σ xᵢ·ICᵢ, −γ) · e(C, −δ) = e(α, β)`.
+    ///
+    /// With the `parallel` feature (default) the Miller loop of `(A, B)` — which must first
+    /// compute B's line coefficients — runs on one rayon thread while the other prepares the
+    /// inputs and runs the two loops against the precomputed `−γ`, `−δ`; one final
+    /// exponentiation follows. The result is the same as arkworks' `verify_proof`.
     pub fn verify_proof(&self, public: &QueryPublic, proof: &Proof<Bn254>) -> Result<(), Rejection> {
         let inputs = public.to_field_elements();
         if inputs.len() != self.input_tables.len() {
             return Err(Rejection::InvalidProof);
         }
-        let mut prepared = self.pvk.vk.gamma_abc_g1[0].into_group();
-        for (t, x) in self.input_tables.iter().zip(&inputs) {
-            prepared += t.mul(x);
-        }
-        match Groth16::<Bn254>::verify_proof_with_prepared_inputs(&self.pvk, proof, &prepared) {
-            Ok(true) => Ok(()),
+        let ab = || Bn254::multi_miller_loop([proof.a], [proof.b]);
+        let rest = || {
+            let mut prepared = self.pvk.vk.gamma_abc_g1[0].into_group();
+            for (t, x) in self.input_tables.iter().zip(&inputs) {
+                prepared += t.mul(x);
+            }
+            Bn254::multi_miller_loop(
+                [prepared.into_affine(), proof.c],
+                [self.pvk.gamma_g2_neg_pc.clone(), self.pvk.delta_g2_neg_pc.clone()],
+            )
+        };
+        #[cfg(feature = "parallel")]
+        let (f1, f2) = rayon::join(ab, rest);
+        #[cfg(not(feature = "parallel"))]
+        let (f1, f2) = (ab(), rest());
+        match Bn254::final_exponentiation(MillerLoopOutput(f1.0 * f2.0)) {
+            Some(gt) if gt.0 == self.pvk.alpha_g1_beta_g2 => Ok(()),
             _ => Err(Rejection::InvalidProof),
         }
     }
