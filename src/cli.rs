@@ -89,6 +89,9 @@ enum Cmd {
     /// Policies: presets and hashes.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Score models: import a scikit-learn export, print a model's hash.
+    #[command(subcommand)]
+    Model(ModelCmd),
     /// Print a fresh verifier challenge.
     Challenge {
         /// Context bound into the challenge derivation (e.g. gate id).
@@ -219,6 +222,47 @@ enum PolicyCmd {
         /// Policy JSON.
         policy: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelCmd {
+    /// Fold, quantize and validate a scikit-learn export (see tools/train_sample_model.py);
+    /// writes the model file and prints its hash.
+    Import {
+        /// The export JSON.
+        export: PathBuf,
+        /// Output model file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate a model file and print its hash; with --expect, refuse (exit 2) a model whose
+    /// hash is not the registered one.
+    Hash {
+        /// Model JSON.
+        model: PathBuf,
+        /// The registered hash (0x-prefixed hex).
+        #[arg(long)]
+        expect: Option<String>,
+    },
+}
+
+/// Loads and validates a model file; with `expect`, its hash must be the registered one.
+pub fn load_model(path: &Path, expect: Option<&str>) -> Result<(healthzk_core::model::Model, Fr)> {
+    let text = String::from_utf8(read(path)?).map_err(|_| bad(format!("{}: not UTF-8", path.display())))?;
+    let model = healthzk_core::model::Model::from_json(&text).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let hash = model.hash().map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    if let Some(expect) = expect {
+        let want = field::parse_hex("--expect", expect).map_err(|e| bad(e.to_string()))?;
+        if want != hash {
+            return Err(bad(format!(
+                "{}: model hash {} does not match the registered {}",
+                path.display(),
+                field::to_hex(&hash),
+                field::to_hex(&want)
+            )));
+        }
+    }
+    Ok((model, hash))
 }
 
 /// The issuer tree file: commitments only.
@@ -457,6 +501,22 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Policy(PolicyCmd::Hash { policy }) => {
             println!("{}", field::to_hex(&load_policy(&policy)?.1.hash()));
+            Ok(0)
+        }
+        Cmd::Model(ModelCmd::Import { export, out }) => {
+            let text =
+                String::from_utf8(read(&export)?).map_err(|_| bad(format!("{}: not UTF-8", export.display())))?;
+            let (model, _) = healthzk_core::model::ModelImport::from_json(&text)
+                .and_then(|i| i.quantize())
+                .map_err(|e| bad(format!("{}: {e}", export.display())))?;
+            write_json_out(&out, &model)?;
+            eprintln!("{} — {}, logit scaled by 2^{}", model.name, model.shape(), model.frac_bits);
+            eprintln!("model hash {}", field::to_hex(&model.hash()?));
+            Ok(0)
+        }
+        Cmd::Model(ModelCmd::Hash { model, expect }) => {
+            let (_, hash) = load_model(&model, expect.as_deref())?;
+            println!("{}", field::to_hex(&hash));
             Ok(0)
         }
         Cmd::Challenge { context } => {

@@ -5,12 +5,14 @@
 //! Depends on `healthzk-core` and arkworks' constraint crates only: no proving, no I/O.
 #![deny(missing_docs)]
 
+pub mod binding;
 pub mod credential;
 pub mod merkle;
 pub mod policy;
 pub mod poseidon;
 pub mod query;
 pub mod range;
+pub mod score;
 pub mod select;
 
 pub use ark_relations::gr1cs::SynthesisError;

@@ -14,14 +14,7 @@ use healthzk_core::{
 
 /// The chained Poseidon-12 policy hash over the 29 policy elements.
 pub fn policy_hash(elements: &[FrVar]) -> Result<FrVar, SynthesisError> {
-    let mut acc = FrVar::constant(policy_tag());
-    for chunk in elements.chunks(11) {
-        let mut inp = vec![acc];
-        inp.extend_from_slice(chunk);
-        inp.resize(12, FrVar::zero());
-        acc = poseidon::hash(&inp)?;
-    }
-    Ok(acc)
+    poseidon::chain(policy_tag(), elements)
 }
 
 /// A comparison clause: its three hashed elements and the decoded header.

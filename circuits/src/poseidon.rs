@@ -34,6 +34,18 @@ pub fn hash(inputs: &[FrVar]) -> Result<FrVar, SynthesisError> {
     Ok(state.swap_remove(0))
 }
 
+/// Twin of `healthzk_core::poseidon::chain`: the chained Poseidon-12 sponge from `tag`.
+pub fn chain(tag: healthzk_core::Fr, elements: &[FrVar]) -> Result<FrVar, SynthesisError> {
+    let mut acc = FrVar::constant(tag);
+    for chunk in elements.chunks(11) {
+        let mut inp = vec![acc];
+        inp.extend_from_slice(chunk);
+        inp.resize(12, FrVar::zero());
+        acc = hash(&inp)?;
+    }
+    Ok(acc)
+}
+
 fn sbox(x: &FrVar) -> Result<FrVar, SynthesisError> {
     let x2 = x.square()?;
     let x4 = x2.square()?;

@@ -36,6 +36,9 @@ pub enum SlotKind {
     Org,
     /// An ISO 3166-1 alpha-2 country code: its two ASCII bytes as a big-endian integer.
     Country,
+    /// A non-negative decimal with at most `d` fractional digits, stored as `value · 10^d`
+    /// (an integer < 2^64): lab values such as 5.4 (% HbA1c, `d = 1`) become 54.
+    Decimal(u32),
 }
 
 /// A credential schema: its id and named slots (unnamed slots are 0).
@@ -65,8 +68,34 @@ pub const VACCINATION: Schema = Schema {
     ],
 };
 
+/// A lab panel: the measurements a risk model reads (units in the names; FHIR `Observation`s
+/// with these LOINC-coded values). The first ten are the variables of scikit-learn's bundled
+/// diabetes study (Efron et al. 2004), on which the sample model is trained.
+pub const LAB_PANEL: Schema = Schema {
+    id: 2,
+    name: "lab_panel/v1",
+    slots: &[
+        ("age", SlotKind::Int),               // years
+        ("sex", SlotKind::Int),               // 1 or 2, as in the study
+        ("bmi", SlotKind::Decimal(1)),        // kg/m²
+        ("bp", SlotKind::Decimal(2)),         // mean arterial pressure, mmHg
+        ("tc", SlotKind::Int),                // total serum cholesterol, mg/dL
+        ("ldl", SlotKind::Decimal(1)),        // LDL cholesterol, mg/dL
+        ("hdl", SlotKind::Decimal(1)),        // HDL cholesterol, mg/dL
+        ("tch", SlotKind::Decimal(2)),        // total cholesterol / HDL
+        ("ltg", SlotKind::Decimal(4)),        // ln of serum triglycerides (mg/dL)
+        ("glucose", SlotKind::Int),           // fasting blood glucose, mg/dL
+        ("hba1c", SlotKind::Decimal(1)),      // %
+        ("creatinine", SlotKind::Decimal(2)), // mg/dL
+        ("egfr", SlotKind::Int),              // mL/min/1.73 m²
+        ("crp", SlotKind::Decimal(1)),        // C-reactive protein, mg/L
+        ("systolic", SlotKind::Int),          // mmHg
+        ("diastolic", SlotKind::Int),         // mmHg
+    ],
+};
+
 /// All schemas this version knows.
-pub const SCHEMAS: &[Schema] = &[VACCINATION];
+pub const SCHEMAS: &[Schema] = &[VACCINATION, LAB_PANEL];
 
 impl Schema {
     /// The schema called `name` (e.g. `vaccination/v1`).
@@ -131,7 +160,30 @@ pub fn encode_attribute(name: &str, kind: SlotKind, v: &serde_json::Value) -> Re
             }
             Ok(((b[0] as u64) << 8) | b[1] as u64)
         }
+        SlotKind::Decimal(d) => {
+            let text = match v {
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(s) => s.clone(),
+                _ => return Err(want("a decimal number")),
+            };
+            parse_decimal(name, &text, d)
+        }
     }
+}
+
+/// `text · 10^d` exactly, for a plain non-negative decimal with at most `d` fractional digits.
+pub fn parse_decimal(name: &str, text: &str, d: u32) -> Result<u64> {
+    let bad = |why: &str| Error::invalid(format!("attribute {name}: {text:?} {why}"));
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("is not a plain non-negative decimal such as 5.4"));
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > d as usize {
+        return Err(bad(&format!("has more than {d} decimal places")));
+    }
+    let digits = format!("{int}{frac:0<width$}", width = d as usize);
+    digits.parse::<u64>().map_err(|_| bad("is too large (the stored value must be below 2^64)"))
 }
 
 /// A credential as committed by an issuer.
@@ -269,6 +321,14 @@ mod tests {
         let e = encode_attribute("n", SlotKind::Int, &json!("18446744073709551616")).unwrap_err();
         assert!(e.to_string().contains("0..2^64"), "{e}");
         assert!(encode_attribute("c", SlotKind::Country, &json!("fra")).is_err());
+        assert_eq!(encode_attribute("b", SlotKind::Decimal(1), &json!(32.1)).unwrap(), 321);
+        assert_eq!(encode_attribute("b", SlotKind::Decimal(2), &json!("4")).unwrap(), 400);
+        assert_eq!(encode_attribute("b", SlotKind::Decimal(4), &json!("4.8598")).unwrap(), 48598);
+        assert_eq!(encode_attribute("b", SlotKind::Decimal(1), &json!("5.40")).unwrap(), 54);
+        for bad in [json!(-1.5), json!("1e3"), json!("5.45"), json!(".5"), json!(true), json!("99999999999999999999")] {
+            let e = encode_attribute("b", SlotKind::Decimal(1), &bad).unwrap_err().to_string();
+            assert!(e.starts_with("attribute b"), "{e}");
+        }
     }
 
     #[test]

@@ -76,6 +76,14 @@ pub fn to_u64(x: &Fr) -> Option<u64> {
     }
 }
 
+/// The value as a signed integer (`r − v` is `−v`), if its magnitude is below 2^126.
+pub fn to_i128(x: &Fr) -> Option<i128> {
+    let small = |b: ark_ff::BigInt<4>| {
+        (b.0[2] == 0 && b.0[3] == 0 && b.0[1] < 1 << 62).then(|| ((b.0[1] as i128) << 64) | b.0[0] as i128)
+    };
+    small(x.into_bigint()).or_else(|| small((-*x).into_bigint()).map(|v| -v))
+}
+
 /// Serde adapter: a field element as canonical hex, parsed with [`parse_hex`].
 pub mod hex_fr {
     use super::*;

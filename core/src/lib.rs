@@ -15,11 +15,13 @@ pub mod error;
 pub mod field;
 pub mod holder;
 pub mod merkle;
+pub mod model;
 pub mod policy;
 pub mod poseidon;
 pub mod presentation;
 pub mod presets;
 pub mod query;
+pub mod score;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

@@ -509,14 +509,7 @@ pub const POLICY_HASH_CHUNKS: usize = 3;
 
 /// The chained Poseidon-12 sponge of [`CompiledPolicy::hash`].
 pub fn policy_hash_of(elements: &[Fr]) -> Fr {
-    let mut acc = policy_tag();
-    for chunk in elements.chunks(11) {
-        let mut inp = vec![acc];
-        inp.extend_from_slice(chunk);
-        inp.resize(12, Fr::from(0u64));
-        acc = poseidon::hash(&inp);
-    }
-    acc
+    poseidon::chain(policy_tag(), elements)
 }
 
 #[cfg(test)]

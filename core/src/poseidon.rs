@@ -68,6 +68,19 @@ fn sbox(x: Fr) -> Fr {
     x2.square() * x
 }
 
+/// The chained Poseidon-12 sponge used for policies and models: `acc = tag`; for each chunk of
+/// 11 elements (the last zero-padded), `acc = Poseidon(acc, chunk…)`; the result is `acc`.
+pub fn chain(tag: Fr, elements: &[Fr]) -> Fr {
+    let mut acc = tag;
+    for chunk in elements.chunks(11) {
+        let mut inp = vec![acc];
+        inp.extend_from_slice(chunk);
+        inp.resize(12, Fr::from(0u64));
+        acc = hash(&inp);
+    }
+    acc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

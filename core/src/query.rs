@@ -101,6 +101,14 @@ pub enum Unsatisfied {
     Compare(usize),
     /// Set clause `i` fails.
     Set(usize),
+    /// `policy_hash` is not the hash of the model (score statement).
+    ModelHash,
+    /// Slot `j` is too wide to be a model input (score statement).
+    SlotTooWide(usize),
+    /// Hidden neuron `k` overflows after its rescale (score statement).
+    Overflow(usize),
+    /// The model's score is not on the asserted side of the threshold (score statement).
+    Threshold,
 }
 
 impl fmt::Display for Unsatisfied {
@@ -114,6 +122,10 @@ impl fmt::Display for Unsatisfied {
             Unsatisfied::Expired => write!(f, "the credential expired before as_of"),
             Unsatisfied::Compare(i) => write!(f, "comparison clause {i} does not hold"),
             Unsatisfied::Set(i) => write!(f, "set clause {i} (in/not_in) does not hold"),
+            Unsatisfied::ModelHash => write!(f, "the model hash does not match the model"),
+            Unsatisfied::SlotTooWide(j) => write!(f, "slot {j} is too wide to be a model input"),
+            Unsatisfied::Overflow(k) => write!(f, "hidden neuron {k} overflows its width"),
+            Unsatisfied::Threshold => write!(f, "the score is not on the asserted side of the threshold"),
         }
     }
 }
@@ -125,15 +137,7 @@ pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::resul
     if c.schema != w.policy.schema {
         return Err(Unsatisfied::Schema);
     }
-    if c.holder != w.secret.commitment() {
-        return Err(Unsatisfied::Holder);
-    }
-    if w.path.check_depth(depth).is_err() || w.path.root(c.commitment()) != public.issuer_root {
-        return Err(Unsatisfied::IssuerRoot);
-    }
-    if w.secret.nullifier(public.scope) != public.nullifier {
-        return Err(Unsatisfied::Nullifier);
-    }
+    check_binding(public, c, &w.secret, &w.path, depth)?;
     if w.policy.hash() != public.policy_hash {
         return Err(Unsatisfied::PolicyHash);
     }
@@ -151,6 +155,27 @@ pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::resul
                 return Err(Unsatisfied::Set(i));
             }
         }
+    }
+    Ok(())
+}
+
+/// The relations every statement shares: holder binding, membership under the issuer root,
+/// and the nullifier.
+pub fn check_binding(
+    public: &QueryPublic,
+    c: &Credential,
+    secret: &HolderSecret,
+    path: &MerklePath,
+    depth: usize,
+) -> std::result::Result<(), Unsatisfied> {
+    if c.holder != secret.commitment() {
+        return Err(Unsatisfied::Holder);
+    }
+    if path.check_depth(depth).is_err() || path.root(c.commitment()) != public.issuer_root {
+        return Err(Unsatisfied::IssuerRoot);
+    }
+    if secret.nullifier(public.scope) != public.nullifier {
+        return Err(Unsatisfied::Nullifier);
     }
     Ok(())
 }

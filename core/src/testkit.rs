@@ -210,3 +210,129 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
     }
     Scenario { public, witness, policy, tree }
 }
+
+/// Score-threshold scenarios: a lab-panel credential with given slot values under a small
+/// issuer tree, for a given model.
+pub mod score {
+    use super::*;
+    use crate::{
+        credential::LAB_PANEL,
+        model::{Direction, Model},
+        score::ScoreWitness,
+        SLOTS,
+    };
+
+    /// One relation of the score statement to break.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ScoreBreak {
+        /// Credential of another schema.
+        Schema,
+        /// Prover uses another holder's secret.
+        Holder,
+        /// Public root of another tree.
+        IssuerRoot,
+        /// Public nullifier not derived from the secret.
+        Nullifier,
+        /// Public model hash of another model.
+        ModelHash,
+        /// Credential expired the day before `as_of`.
+        Expired,
+        /// Slot 15 holds `2^32`, too wide for a model input.
+        SlotTooWide,
+        /// The registered model asserts the other side of the threshold.
+        Threshold,
+    }
+
+    impl ScoreBreak {
+        /// Every relation.
+        pub const ALL: [ScoreBreak; 8] = [
+            ScoreBreak::Schema,
+            ScoreBreak::Holder,
+            ScoreBreak::IssuerRoot,
+            ScoreBreak::Nullifier,
+            ScoreBreak::ModelHash,
+            ScoreBreak::Expired,
+            ScoreBreak::SlotTooWide,
+            ScoreBreak::Threshold,
+        ];
+
+        /// What the native checker must report.
+        pub fn expected(self) -> Unsatisfied {
+            match self {
+                ScoreBreak::Schema => Unsatisfied::Schema,
+                ScoreBreak::Holder => Unsatisfied::Holder,
+                ScoreBreak::IssuerRoot => Unsatisfied::IssuerRoot,
+                ScoreBreak::Nullifier => Unsatisfied::Nullifier,
+                ScoreBreak::ModelHash => Unsatisfied::ModelHash,
+                ScoreBreak::Expired => Unsatisfied::Expired,
+                ScoreBreak::SlotTooWide => Unsatisfied::SlotTooWide(SLOTS - 1),
+                ScoreBreak::Threshold => Unsatisfied::Threshold,
+            }
+        }
+    }
+
+    /// A lab-panel credential with `slots` for a fresh holder, in a tree of `depth`, and the
+    /// statement for `model` (with `brk` broken). The model is used as given: the caller picks
+    /// a threshold the slots satisfy for a valid scenario.
+    pub fn scenario(
+        model: &Model,
+        slots: &[u64; SLOTS],
+        brk: Option<ScoreBreak>,
+        depth: usize,
+        seed: u64,
+    ) -> (QueryPublic, ScoreWitness) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let secret = HolderSecret::random(&mut rng);
+        let as_of = Day(20_000);
+        let mut values = *slots;
+        if brk == Some(ScoreBreak::SlotTooWide) {
+            values[SLOTS - 1] = 1 << 32;
+        }
+        let mut b = [0u8; 32];
+        rng.fill_bytes(&mut b[1..]);
+        let cred = Credential {
+            schema: if brk == Some(ScoreBreak::Schema) { 1 } else { LAB_PANEL.id },
+            holder: secret.commitment(),
+            slots: std::array::from_fn(|j| Fr::from(values[j])),
+            issued: Day(19_990),
+            expires: if brk == Some(ScoreBreak::Expired) { as_of.plus(-1) } else { as_of.plus(365) },
+            revocation_nonce: 0,
+            salt: field::from_be_bytes(&b).expect("< 2^248"),
+        };
+        let mut tree = MerkleTree::new(depth).expect("depth");
+        tree.append(Fr::from(11u64)).expect("room");
+        let index = tree.append(cred.commitment()).expect("room");
+        tree.append(Fr::from(12u64)).expect("room");
+        let mut model = model.clone();
+        if brk == Some(ScoreBreak::Threshold) {
+            model.direction = match model.direction {
+                Direction::Below => Direction::Above,
+                Direction::Above => Direction::Below,
+            };
+        }
+        let scope = field::from_short_str("scope", "insurer:test").expect("short");
+        rng.fill_bytes(&mut b[1..]);
+        let mut public = QueryPublic {
+            issuer_root: tree.root(),
+            policy_hash: model.hash().expect("valid schema"),
+            as_of,
+            challenge: field::from_be_bytes(&b).expect("< 2^248"),
+            scope,
+            nullifier: secret.nullifier(scope),
+        };
+        let mut witness =
+            ScoreWitness { credential: cred, secret: secret.clone(), path: tree.path(index).expect("leaf"), model };
+        match brk {
+            Some(ScoreBreak::Holder) => {
+                let other = HolderSecret::random(&mut rng);
+                public.nullifier = other.nullifier(scope);
+                witness.secret = other;
+            }
+            Some(ScoreBreak::IssuerRoot) => public.issuer_root += Fr::from(1u64),
+            Some(ScoreBreak::Nullifier) => public.nullifier = secret.nullifier(scope + Fr::from(1u64)),
+            Some(ScoreBreak::ModelHash) => public.policy_hash += Fr::from(1u64),
+            _ => {}
+        }
+        (public, witness)
+    }
+}
