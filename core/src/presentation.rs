@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub const PRESENTATION_FORMAT: &str = "healthzk/presentation/v1";
 /// Statement name of the credential query.
 pub const STATEMENT_QUERY: &str = "credential-query";
+/// Statement name of score-threshold presentations (their `policy_hash` is the model hash).
+pub const STATEMENT_SCORE: &str = "score-threshold";
 /// Bytes in a compressed proof: A (G1, 32) ‖ B (G2, 64) ‖ C (G1, 32).
 pub const PROOF_BYTES: usize = 128;
 

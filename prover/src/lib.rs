@@ -7,18 +7,16 @@
 //! [`keys`].
 #![deny(missing_docs)]
 
+pub mod engine;
 pub mod keys;
 pub mod msm;
+pub mod score;
+
+pub use engine::{setup_circuit, Engine};
 
 use ark_bn254::{Bn254, Fr};
-use ark_ec::CurveGroup;
-use ark_ff::{PrimeField, UniformRand};
-use ark_groth16::r1cs_to_qap::R1CSToQAP;
-use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, Proof, ProvingKey};
-use ark_poly::GeneralEvaluationDomain;
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode, R1CS_PREDICATE_LABEL,
-};
+use ark_groth16::{Proof, ProvingKey};
+use ark_relations::gr1cs::Matrix;
 use ark_serialize::CanonicalSerialize;
 use healthzk_circuits::query::QueryCircuit;
 use healthzk_core::{
@@ -40,6 +38,9 @@ pub enum ProveError {
     /// The circuit could not be synthesized.
     #[error("synthesis failed: {0}")]
     Synthesis(String),
+    /// The key does not serve this model.
+    #[error("wrong key: {0}")]
+    WrongKey(String),
 }
 
 /// A Groth16 proof in its 128-byte compressed form: A (G1) ‖ B (G2) ‖ C (G1).
@@ -75,39 +76,21 @@ impl ProofBytes {
 /// **Development only**: whoever runs it knows the toxic waste and can forge proofs. Real
 /// deployments run a multi-party phase 2 and pin the resulting key id.
 pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<ProvingKey<Bn254>, ProveError> {
-    Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(QueryCircuit::blank(depth), rng)
-        .map_err(syn)
+    setup_circuit(QueryCircuit::blank(depth), rng)
 }
 
-/// A loaded proving key with its constraint matrices, synthesized once.
+/// A loaded credential-query proving key with its constraint matrices, synthesized once.
 pub struct Prover {
-    pk: ProvingKey<Bn254>,
-    key_id: KeyId,
+    engine: Engine,
     depth: usize,
-    matrices: Vec<Matrix<Fr>>,
-    num_inputs: usize,
-    num_constraints: usize,
-    tables: Option<Box<Tables>>,
 }
-
-/// Fixed-base tables for the five proving-key queries (see [`msm::FixedBaseMsm`]).
-struct Tables {
-    h: msm::FixedBaseMsm<ark_bn254::g1::Config>,
-    l: msm::FixedBaseMsm<ark_bn254::g1::Config>,
-    a: msm::FixedBaseMsm<ark_bn254::g1::Config>,
-    b1: msm::FixedBaseMsm<ark_bn254::g1::Config>,
-    b2: msm::FixedBaseMsm<ark_bn254::g2::Config>,
-}
-
-/// Window width of the fixed-base tables (measured best on 2 cores; see README).
-const TABLE_WINDOW_BITS: usize = 13;
 
 impl std::fmt::Debug for Prover {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Prover")
-            .field("key_id", &self.key_id)
+            .field("key_id", &self.engine.key_id)
             .field("depth", &self.depth)
-            .field("constraints", &self.num_constraints)
+            .field("constraints", &self.engine.num_constraints)
             .finish_non_exhaustive()
     }
 }
@@ -115,64 +98,23 @@ impl std::fmt::Debug for Prover {
 impl Prover {
     /// Prepares a prover: synthesizes the circuit's matrices once.
     pub fn new(pk: ProvingKey<Bn254>, depth: usize) -> Result<Self, ProveError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        QueryCircuit::blank(depth).generate_constraints(cs.clone()).map_err(syn)?;
-        cs.finalize();
-        let mut all = cs.to_matrices().map_err(syn)?;
-        let matrices =
-            all.remove(R1CS_PREDICATE_LABEL).ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
-        let num_inputs = cs.num_instance_variables();
-        let num_constraints = cs.num_constraints();
-        if pk.vk.gamma_abc_g1.len() != num_inputs {
-            return Err(ProveError::Synthesis(format!(
-                "proving key has {} inputs, circuit at depth {depth} has {num_inputs}: wrong depth?",
-                pk.vk.gamma_abc_g1.len()
-            )));
-        }
-        let key_id = KeyId::of(&pk.vk);
-        Ok(Prover { pk, key_id, depth, matrices, num_inputs, num_constraints, tables: None })
+        Ok(Prover { engine: Engine::new(pk, QueryCircuit::blank(depth))?, depth })
     }
 
-    /// Precomputes fixed-base tables for every proving-key query, trading memory (about
-    /// 110 MiB at depth 20) and a few seconds now for ~1.5× faster MSMs in every later proof.
-    /// Worth it for a prover that makes more than a handful of proofs (a service, the demo,
-    /// the benches); a one-shot CLI proof skips it.
-    pub fn with_fixed_base_tables(mut self) -> Self {
-        let c = TABLE_WINDOW_BITS;
-        let pk = &self.pk;
-        let (h, (l, (a, (b1, b2)))) = rayon::join(
-            || msm::FixedBaseMsm::new(&pk.h_query, c),
-            || {
-                rayon::join(
-                    || msm::FixedBaseMsm::new(&pk.l_query, c),
-                    || {
-                        rayon::join(
-                            || msm::FixedBaseMsm::new(&pk.a_query[1..], c),
-                            || {
-                                rayon::join(
-                                    || msm::FixedBaseMsm::new(&pk.b_g1_query[1..], c),
-                                    || msm::FixedBaseMsm::new(&pk.b_g2_query[1..], c),
-                                )
-                            },
-                        )
-                    },
-                )
-            },
-        );
-        self.tables = Some(Box::new(Tables { h, l, a, b1, b2 }));
-        self
+    /// Precomputes fixed-base tables (see [`Engine::with_fixed_base_tables`]): about 110 MiB
+    /// at depth 20 and a few seconds once, for ~1.5× faster MSMs in every later proof.
+    pub fn with_fixed_base_tables(self) -> Self {
+        Prover { engine: self.engine.with_fixed_base_tables(), ..self }
     }
 
     /// Whether [`Prover::with_fixed_base_tables`] was applied.
     pub fn has_fixed_base_tables(&self) -> bool {
-        self.tables.is_some()
+        self.engine.has_fixed_base_tables()
     }
 
     /// The key id of the verifying key matching this proving key.
     pub fn key_id(&self) -> KeyId {
-        self.key_id
+        self.engine.key_id
     }
 
     /// The issuer-tree depth of this key.
@@ -182,12 +124,12 @@ impl Prover {
 
     /// Number of constraints of the circuit.
     pub fn num_constraints(&self) -> usize {
-        self.num_constraints
+        self.engine.num_constraints
     }
 
     /// The proving key.
     pub fn proving_key(&self) -> &ProvingKey<Bn254> {
-        &self.pk
+        &self.engine.pk
     }
 
     /// Proves the statement after checking it natively; a false statement is refused with
@@ -210,74 +152,8 @@ impl Prover {
         witness: &QueryWitness,
         rng: &mut R,
     ) -> Result<ProofBytes, ProveError> {
-        let assignment = self.assignment(public, witness)?;
-        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        Ok(ProofBytes::from_proof(&self.create_proof(&assignment, r, s)?))
-    }
-
-    /// Groth16 proving with [`msm::msm`] (or the fixed-base tables when present): the same algebra as arkworks'
-    /// `create_proof_with_reduction_and_matrices`, with
-    /// `A = α + Σ zᵢ·Aᵢ + r·δ`, `B = β + Σ zᵢ·Bᵢ + s·δ` (in G2, and in G1 for C), and
-    /// `C = Σ_aux zᵢ·Lᵢ + Σ hⱼ·Hⱼ + s·A + r·B₁ − r·s·δ`.
-    fn create_proof(&self, z: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>, ProveError> {
-        let pk = &self.pk;
-        let t = self.tables.as_deref();
-        let zb: Vec<_> = z.par_iter().map(|x| x.into_bigint()).collect();
-        let aux = &zb[self.num_inputs..];
-        // The quotient (FFTs) and its MSM run beside the four witness MSMs; all are parallel
-        // inside, and joining them fills the serial gaps of each. Queries are indexed by
-        // variable, variable 0 being the constant 1.
-        let (h_acc, (l_acc, (a_acc, (b1_acc, b2_acc)))) = rayon::join(
-            || -> Result<_, ProveError> {
-                let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
-                    &self.matrices,
-                    self.num_inputs,
-                    self.num_constraints,
-                    z,
-                )
-                .map_err(syn)?;
-                let h: Vec<_> = h.par_iter().map(|x| x.into_bigint()).collect();
-                Ok(match t {
-                    Some(t) => t.h.msm(&h),
-                    None => msm::msm(&pk.h_query, &h),
-                })
-            },
-            || {
-                rayon::join(
-                    || t.map_or_else(|| msm::msm(&pk.l_query, aux), |t| t.l.msm(aux)),
-                    || {
-                        rayon::join(
-                            || {
-                                t.map_or_else(|| msm::msm(&pk.a_query[1..], &zb[1..]), |t| t.a.msm(&zb[1..]))
-                                    + pk.a_query[0]
-                            },
-                            || {
-                                rayon::join(
-                                    || {
-                                        t.map_or_else(
-                                            || msm::msm(&pk.b_g1_query[1..], &zb[1..]),
-                                            |t| t.b1.msm(&zb[1..]),
-                                        ) + pk.b_g1_query[0]
-                                    },
-                                    || {
-                                        t.map_or_else(
-                                            || msm::msm(&pk.b_g2_query[1..], &zb[1..]),
-                                            |t| t.b2.msm(&zb[1..]),
-                                        ) + pk.b_g2_query[0]
-                                    },
-                                )
-                            },
-                        )
-                    },
-                )
-            },
-        );
-        let h_acc = h_acc?;
-        let a = a_acc + pk.vk.alpha_g1 + pk.delta_g1 * r;
-        let b1 = b1_acc + pk.beta_g1 + pk.delta_g1 * s;
-        let b2 = b2_acc + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
-        let c = a * s + b1 * r - pk.delta_g1 * (r * s) + l_acc + h_acc;
-        Ok(Proof { a: a.into_affine(), b: b2.into_affine(), c: c.into_affine() })
+        let circuit = QueryCircuit { depth: self.depth, public: Some(*public), private: Some(witness.clone()) };
+        self.engine.prove_circuit(circuit, rng)
     }
 
     /// Proves and wraps the proof in a presentation (checked first, like [`Prover::prove`]).
@@ -297,7 +173,7 @@ impl Prover {
         Presentation {
             format: PRESENTATION_FORMAT.into(),
             statement: STATEMENT_QUERY.into(),
-            key_id: self.key_id.to_hex(),
+            key_id: self.engine.key_id.to_hex(),
             public: PublicJson::from_public(public),
             proof: proof.to_hex(),
         }
@@ -306,20 +182,17 @@ impl Prover {
     /// The full variable assignment (`1`, public inputs, witnesses) for a statement: the
     /// circuit is synthesized in witness-only mode, without building matrices.
     pub fn assignment(&self, public: &QueryPublic, witness: &QueryWitness) -> Result<Vec<Fr>, ProveError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
-        QueryCircuit { depth: self.depth, public: Some(*public), private: Some(witness.clone()) }
-            .generate_constraints(cs.clone())
-            .map_err(syn)?;
-        let cs = cs.into_inner().ok_or_else(|| ProveError::Synthesis("constraint system still shared".into()))?;
-        Ok([cs.instance_assignment().map_err(syn)?, cs.witness_assignment().map_err(syn)?].concat())
+        self.engine.assignment(QueryCircuit {
+            depth: self.depth,
+            public: Some(*public),
+            private: Some(witness.clone()),
+        })
     }
 
     /// The synthesized matrices, input count and constraint count (for profiling tools).
     #[doc(hidden)]
     pub fn matrices_for_profiling(&self) -> (&[Matrix<Fr>], usize, usize) {
-        (&self.matrices, self.num_inputs, self.num_constraints)
+        (&self.engine.matrices, self.engine.num_inputs, self.engine.num_constraints)
     }
 
     /// Proves several statements in parallel (rayon); each gets its own OS randomness.
@@ -328,6 +201,6 @@ impl Prover {
     }
 }
 
-fn syn(e: ark_relations::gr1cs::SynthesisError) -> ProveError {
+pub(crate) fn syn(e: ark_relations::gr1cs::SynthesisError) -> ProveError {
     ProveError::Synthesis(e.to_string())
 }

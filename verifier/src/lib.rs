@@ -20,7 +20,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Serializ
 use healthzk_core::{
     day::Day,
     field,
-    presentation::{Presentation, PRESENTATION_FORMAT, PROOF_BYTES, STATEMENT_QUERY},
+    presentation::{Presentation, PRESENTATION_FORMAT, PROOF_BYTES, STATEMENT_QUERY, STATEMENT_SCORE},
     query::QueryPublic,
 };
 use rand::{CryptoRng, RngCore};
@@ -132,10 +132,13 @@ pub struct Expectations {
     pub accepted_roots: Vec<Fr>,
 }
 
-/// A verifier for the credential-query statement under one verifying key.
+/// A verifier for one statement under one verifying key. Both statements (credential query
+/// and score threshold) have the same six public inputs; for the score statement the second,
+/// `policy_hash`, is the registered model's hash.
 pub struct QueryVerifier {
     pvk: PreparedVerifyingKey<Bn254>,
     key_id: [u8; 32],
+    statement: &'static str,
     /// Fixed-base tables for `gamma_abc_g1[1..]`, one per public input.
     input_tables: Vec<FixedBaseTable>,
 }
@@ -194,8 +197,18 @@ impl fmt::Debug for QueryVerifier {
 impl QueryVerifier {
     /// A verifier for `vk`, whose key id is `key_id` (SHA-256 of its compressed form).
     pub fn new(vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
+        Self::for_statement(vk, key_id, STATEMENT_QUERY)
+    }
+
+    /// A verifier for score-threshold presentations under `vk` (a model's or a shape's key);
+    /// the expected `policy_hash` is the registered model hash.
+    pub fn new_score(vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
+        Self::for_statement(vk, key_id, STATEMENT_SCORE)
+    }
+
+    fn for_statement(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: &'static str) -> Self {
         let input_tables = vk.gamma_abc_g1.iter().skip(1).map(|p| FixedBaseTable::new(*p)).collect();
-        QueryVerifier { pvk: prepare_verifying_key(vk), key_id, input_tables }
+        QueryVerifier { pvk: prepare_verifying_key(vk), key_id, statement, input_tables }
     }
 
     /// The key id.
@@ -215,8 +228,11 @@ impl QueryVerifier {
         if p.format != PRESENTATION_FORMAT {
             return Err(Rejection::UnsupportedFormat(format!("format {:?}", p.format)));
         }
-        if p.statement != STATEMENT_QUERY {
-            return Err(Rejection::UnsupportedFormat(format!("statement {:?}", p.statement)));
+        if p.statement != self.statement {
+            return Err(Rejection::UnsupportedFormat(format!(
+                "statement {:?}; this verifier checks {:?}",
+                p.statement, self.statement
+            )));
         }
         let public = p.public.parse().map_err(|e| Rejection::NonCanonicalInput(e.to_string()))?;
         let proof = decode_proof(&p.proof)?;
