@@ -19,8 +19,11 @@ use std::time::Duration;
 /// A model with every weight nonzero, its threshold just above the score of `slots`.
 fn model(hidden: usize, slots: &[u64; SLOTS], rng: &mut ChaCha20Rng) -> Model {
     let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-(1i64 << 14)..(1i64 << 14)) | 1).collect::<Vec<_>>();
-    let hidden_layer =
-        (hidden > 0).then(|| Hidden { weights: (0..hidden).map(|_| w(SLOTS)).collect(), bias: vec![1 << 20; hidden], shift: 24 });
+    let hidden_layer = (hidden > 0).then(|| Hidden {
+        weights: (0..hidden).map(|_| w(SLOTS)).collect(),
+        bias: vec![1 << 20; hidden],
+        shift: 24,
+    });
     let out = w(if hidden == 0 { SLOTS } else { hidden });
     let mut m = Model {
         format: MODEL_FORMAT.into(),

@@ -196,8 +196,11 @@ fn demo_runs_the_whole_flow() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     assert!(out.contains("hospital issued 1000 credentials"), "{out}");
-    assert_eq!(out.matches("ACCEPTED").count(), 2, "{out}");
-    assert!(out.matches("REJECTED").count() >= 8, "{out}");
+    // Two travellers' presets, and the insurer's two models for grace.
+    assert_eq!(out.matches("ACCEPTED").count(), 4, "{out}");
+    assert!(out.matches("REJECTED").count() >= 11, "{out}");
+    assert_eq!(out.matches("henry: risk above 0.2              honest prover refuses: the score").count(), 2, "{out}");
+    assert!(out.contains("henry: unregistered laxer model    REJECTED: policy hash does not match"), "{out}");
     for reason in
         ["invalid proof", "challenge does not match", "policy hash does not match", "issuer root is not an accepted"]
     {
@@ -367,4 +370,56 @@ fn non_subgroup_g2_hex() -> String {
             }
         }
     }
+}
+
+/// `model import` reproduces the committed sample model and prints its hash; `model hash
+/// --expect` accepts the registered hash and refuses another; malformed, too-wide and
+/// unregistered models each exit 2 with a message naming the problem.
+#[test]
+fn model_import_and_registered_hash() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lr.model.json");
+    let export = root.join("models/diabetes-progression-lr.import.json");
+    let o = run(&["model", "import", s(&export), "--out", s(&out)]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let committed = root.join("models/diabetes-progression-lr.model.json");
+    let a: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let b: Value = serde_json::from_slice(&std::fs::read(&committed).unwrap()).unwrap();
+    assert_eq!(a, b, "import is deterministic and matches the committed model");
+    let hash = err.lines().find_map(|l| l.strip_prefix("model hash ")).expect("prints the hash").to_string();
+    let o = run(&["model", "hash", s(&committed), "--expect", &hash]);
+    assert_eq!((o.status.code(), text(&o).0.trim()), (Some(0), hash.as_str()));
+
+    let mut model: Value = b.clone();
+    let mut cases: Vec<(&str, Value, Vec<String>, &str)> = vec![];
+    cases.push(("malformed", json!({"format": "healthzk/model/v1", "name": 3}), vec![], "malformed JSON"));
+    model["hidden"] = json!({"weights": vec![vec![0; 16]; 17], "bias": vec![0; 17], "shift": 0});
+    cases.push(("too wide", model.clone(), vec![], "supports 1..=16"));
+    let mut wide = b.clone();
+    wide["output"]["weights"][2] = json!(40000);
+    cases.push(("weight too wide", wide, vec![], "does not fit in 16 bits"));
+    let mut moved = b.clone();
+    moved["threshold"] = json!(moved["threshold"].as_i64().unwrap() + 1);
+    cases.push(("not registered", moved, vec!["--expect".into(), hash.clone()], "does not match the registered"));
+    for (what, v, extra, needle) in cases {
+        let p = write(dir.path(), "m.json", &v);
+        let mut args = vec!["model", "hash", s(&p)];
+        args.extend(extra.iter().map(String::as_str));
+        let o = run(&args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(needle), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    }
+    let bad_export = write(
+        dir.path(),
+        "e.json",
+        &json!({"name": "x", "schema": "lab_panel/v1", "kind": "svm",
+        "inputs": ["age"], "coefs": [[[1.0]]], "intercepts": [[0.0]], "threshold": {"probability": 0.2, "direction": "below"}}),
+    );
+    let o = run(&["model", "import", s(&bad_export)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("expected logistic_regression or mlp"), "{}", text(&o).1);
 }

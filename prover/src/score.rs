@@ -4,7 +4,8 @@
 use crate::{engine::setup_circuit, Engine, KeyId, ProofBytes, ProveError};
 use ark_bn254::Bn254;
 use ark_groth16::ProvingKey;
-use healthzk_circuits::score::{ScoreCircuit, Weights};
+use healthzk_circuits::score::ScoreCircuit;
+pub use healthzk_circuits::score::Weights;
 use healthzk_core::{
     presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_SCORE},
     query::QueryPublic,
