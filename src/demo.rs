@@ -334,12 +334,7 @@ fn lab_panel(values: serde_json::Value, today: Day) -> CredentialRequest {
 /// The insurer's check: the registered models score a lab panel below p = 0.2 of high
 /// one-year diabetes progression. Grace and Henry are two held-out patients of the study the
 /// models were trained on (the six slots the models do not read carry illustrative values).
-fn insurer(
-    depth: usize,
-    today: Day,
-    check: &CheckFn<'_>,
-    failures: &std::cell::Cell<usize>,
-) -> Result<()> {
+fn insurer(depth: usize, today: Day, check: &CheckFn<'_>, failures: &std::cell::Cell<usize>) -> Result<()> {
     use healthzk_core::{model::Model, score::ScoreWitness};
     use healthzk_prover::score::ScoreProver;
     use healthzk_prover::score::Weights;

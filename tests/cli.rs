@@ -401,7 +401,7 @@ fn model_import_and_registered_hash() {
     wide["output"]["weights"][2] = json!(40000);
     cases.push(("weight too wide", wide, vec![], "does not fit in 16 bits"));
     let mut moved = b.clone();
-    moved["threshold"] = json!(moved["threshold"].as_i64().unwrap() + 1);
+    moved["threshold"] = json!((moved["threshold"].as_str().unwrap().parse::<i128>().unwrap() + 1).to_string());
     cases.push(("not registered", moved, vec!["--expect".into(), hash.clone()], "does not match the registered"));
     for (what, v, extra, needle) in cases {
         let p = write(dir.path(), "m.json", &v);

@@ -78,7 +78,8 @@ pub enum Direction {
 pub struct Hidden {
     /// `H` rows of [`SLOTS`] weights: `weights[k][j]` multiplies slot `j` into neuron `k`.
     pub weights: Vec<Vec<i64>>,
-    /// `H` biases.
+    /// `H` biases (decimal strings in JSON: they may exceed 2^53).
+    #[serde(with = "int_str::vec")]
     pub bias: Vec<i128>,
     /// Rescale: `q_k = ⌊z_k / 2^shift⌋`.
     pub shift: u32,
@@ -90,7 +91,8 @@ pub struct Hidden {
 pub struct Output {
     /// [`SLOTS`] weights (logistic regression) or `H` weights (MLP).
     pub weights: Vec<i64>,
-    /// Bias.
+    /// Bias (a decimal string in JSON).
+    #[serde(with = "int_str")]
     pub bias: i128,
 }
 
@@ -111,7 +113,8 @@ pub struct Model {
     pub hidden: Option<Hidden>,
     /// The output neuron: its value `z` is the logit, scaled by `2^frac_bits`.
     pub output: Output,
-    /// Threshold on `z`.
+    /// Threshold on `z` (a decimal string in JSON).
+    #[serde(with = "int_str")]
     pub threshold: i128,
     /// Side of the threshold.
     pub direction: Direction,
@@ -322,6 +325,46 @@ impl Model {
         match self.direction {
             Direction::Below => z < self.threshold,
             Direction::Above => z > self.threshold,
+        }
+    }
+}
+
+/// Serde adapter: an `i128` as a decimal string (JSON numbers lose precision above 2^53 in
+/// most parsers); a plain JSON integer is accepted on input too.
+mod int_str {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Int(i64),
+    }
+
+    fn parse<E: Error>(r: Repr) -> Result<i128, E> {
+        match r {
+            Repr::Int(v) => Ok(v.into()),
+            Repr::Text(t) => t.parse::<i128>().map_err(|_| E::custom(format!("{t:?} is not a decimal integer"))),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        parse(Repr::deserialize(d)?)
+    }
+
+    pub mod vec {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(v: &[i128], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|x| x.to_string()))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i128>, D::Error> {
+            Vec::<Repr>::deserialize(d)?.into_iter().map(parse).collect()
         }
     }
 }

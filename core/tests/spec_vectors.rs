@@ -49,6 +49,17 @@ fn policy_vectors(c: &CompiledPolicy) -> Value {
     json!({"schema": c.schema, "compare": clauses, "sets": sets, "elements": hs(&c.elements()), "hash": h(&c.hash())})
 }
 
+/// A committed sample model, its hashed elements and its hash.
+fn model_vectors(text: &str) -> Value {
+    let m = healthzk_core::model::Model::from_json(text).unwrap();
+    json!({
+        "model": serde_json::from_str::<Value>(text).unwrap(),
+        "schema_id": m.schema_id().unwrap(),
+        "elements": hs(&m.elements().unwrap()),
+        "hash": h(&m.hash().unwrap()),
+    })
+}
+
 fn vectors() -> Value {
     let poseidon_cases: Vec<Value> = [vec![1u64], vec![1, 2], vec![0, 0], (1..=12).collect::<Vec<u64>>()]
         .iter()
@@ -131,6 +142,11 @@ fn vectors() -> Value {
         "policies": {
             "covid19": policy_vectors(&presets::covid19_full().compile().unwrap()),
             "yellow_fever": policy_vectors(&presets::yellow_fever().compile().unwrap()),
+        },
+        "models": {
+            "tag": {"ascii": "healthzk/model/v1", "value": h(&healthzk_core::model::model_tag())},
+            "lr": model_vectors(include_str!("../../models/diabetes-progression-lr.model.json")),
+            "mlp": model_vectors(include_str!("../../models/diabetes-progression-mlp.model.json")),
         },
     })
 }

@@ -87,5 +87,34 @@ for (const [name, p] of Object.entries(v.policies)) {
   eq(`${name} policy hash`, acc, p.hash);
 }
 
+// 8. Score models: elements = [schema, header, packed input shifts, T, hidden biases..., output
+//    bias, packed weights...] with header = H + 2^8 shift + 2^16 (1 if above), shifts packed
+//    4 bits per slot (slot 0 lowest), weights (hidden rows, then output) packed 15 per element
+//    as sum (w + 2^15) 2^(16 i); hash: acc = TAG_MODEL, chained like policies.
+const TAG_MODEL = ascii("healthzk/model/v1");
+eq("tag model", TAG_MODEL, v.models.tag.value);
+for (const [name, mv] of Object.entries(v.models).filter(([k]) => k !== "tag")) {
+  const m = mv.model;
+  const hidden = m.hidden ?? null;
+  const H_ = hidden ? hidden.weights.length : 0, shift = hidden ? hidden.shift : 0;
+  const header = BigInt(H_) + (BigInt(shift) << 8n) + (m.direction === "above" ? 1n << 16n : 0n);
+  const shifts = m.input_shifts.reduce((acc, e, j) => acc + (BigInt(e) << BigInt(4 * j)), 0n);
+  const els = [BigInt(mv.schema_id), header, shifts, signed(m.threshold)];
+  if (hidden) hidden.bias.forEach((b) => els.push(signed(b)));
+  els.push(signed(m.output.bias));
+  const ws = [...(hidden ? hidden.weights.flat() : []), ...m.output.weights];
+  for (let i = 0; i < ws.length; i += 15) {
+    els.push(ws.slice(i, i + 15).reduce((acc, w, k) => acc + ((BigInt(w) + (1n << 15n)) << BigInt(16 * k)), 0n));
+  }
+  els.forEach((e, i) => eq(`model ${name} element ${i}`, e, mv.elements[i]));
+  let acc = TAG_MODEL;
+  for (let i = 0; i < els.length; i += 11) {
+    const chunk = els.slice(i, i + 11);
+    while (chunk.length < 11) chunk.push(0n);
+    acc = H([acc, ...chunk]);
+  }
+  eq(`model ${name} hash`, acc, mv.hash);
+}
+
 console.log(`circomlibjs: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
