@@ -6,8 +6,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use healthzk_circuits::score::Weights;
 use healthzk_core::{
-    model::{Direction, Hidden, Model, Output, MODEL_FORMAT},
-    testkit::score::scenario,
+    model::{Direction, Model},
+    testkit::score::{logistic, mlp, scenario},
     Fr, DEFAULT_TREE_DEPTH, SLOTS,
 };
 use healthzk_prover::{score::ScoreProver, KeyId};
@@ -19,22 +19,12 @@ use std::time::Duration;
 /// A model with every weight nonzero, its threshold just above the score of `slots`.
 fn model(hidden: usize, slots: &[u64; SLOTS], rng: &mut ChaCha20Rng) -> Model {
     let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-(1i64 << 14)..(1i64 << 14)) | 1).collect::<Vec<_>>();
-    let hidden_layer = (hidden > 0).then(|| Hidden {
-        weights: (0..hidden).map(|_| w(SLOTS)).collect(),
-        bias: vec![1 << 20; hidden],
-        shift: 24,
-    });
-    let out = w(if hidden == 0 { SLOTS } else { hidden });
-    let mut m = Model {
-        format: MODEL_FORMAT.into(),
-        name: format!("bench-{hidden}"),
-        schema: "lab_panel/v1".into(),
-        input_shifts: vec![0; SLOTS],
-        hidden: hidden_layer,
-        output: Output { weights: out, bias: 12345 },
-        threshold: 0,
-        direction: Direction::Below,
-        frac_bits: 16,
+    let out_len = if hidden == 0 { SLOTS } else { hidden };
+    let mut m = if hidden == 0 {
+        logistic(w(out_len), 12345, 0, Direction::Below)
+    } else {
+        let rows = (0..hidden).map(|_| w(SLOTS)).collect();
+        mlp(rows, vec![1 << 20; hidden], 24, w(out_len), 12345, 0, Direction::Below)
     };
     let x: [Fr; SLOTS] = std::array::from_fn(|j| Fr::from(slots[j]));
     m.threshold = m.logit(&x).expect("in range") + 1;

@@ -61,6 +61,14 @@ enum Cmd {
         /// Overwrite existing keys.
         #[arg(long)]
         force: bool,
+        /// Set up the score-threshold statement for this model file instead of the
+        /// credential query (one key per model with public weights).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// With --model: keep the weights private (one key per model shape; the verifier
+        /// learns only the model hash).
+        #[arg(long, requires = "model")]
+        private_weights: bool,
     },
     /// Holder (patient) commands.
     #[command(subcommand)]
@@ -144,12 +152,20 @@ enum Cmd {
     Demo(crate::demo::DemoArgs),
 }
 
-/// What a verifier session fixes: its policy, the challenge it issued, its scope.
+/// What a verifier session fixes: its policy (or registered model), the challenge it issued,
+/// its scope.
 #[derive(Args, Debug)]
 struct Session {
-    /// Policy JSON.
+    /// Policy JSON (credential query).
+    #[arg(long, required_unless_present_any = ["model", "model_hash"], conflicts_with_all = ["model", "model_hash"])]
+    policy: Option<PathBuf>,
+    /// Model file (score threshold): the prover evaluates it; a verifier takes its hash.
+    #[arg(long, conflicts_with = "model_hash")]
+    model: Option<PathBuf>,
+    /// The registered model hash (score threshold, verify only; with private weights the
+    /// verifier has no model file).
     #[arg(long)]
-    policy: PathBuf,
+    model_hash: Option<String>,
     /// The verifier's challenge (0x hex).
     #[arg(long)]
     challenge: String,
@@ -307,11 +323,11 @@ fn day_or_today(field: &str, s: &Option<String>) -> Result<Day> {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
+pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<T> {
     let bytes = read(path)?;
     serde_json::from_slice(&bytes).map_err(|e| bad(format!("{}: malformed {what}: {e}", path.display())))
 }
@@ -420,9 +436,12 @@ fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
 
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
-        Cmd::Setup { keys: dir, depth, force } => {
+        Cmd::Setup { keys: dir, depth, force, model, private_weights } => {
             if !(1..=32).contains(&depth) {
                 return Err(bad(format!("--depth {depth}: must be 1..=32")));
+            }
+            if let Some(model) = model {
+                return crate::score_cli::setup(&dir, depth, &model, private_weights, force);
             }
             if dir.join(PK_FILE).exists() && !force {
                 return Err(bad(format!("{} already holds keys; pass --force to replace them", dir.display())));
@@ -523,20 +542,65 @@ pub fn run(cli: Cli) -> Result<u8> {
             println!("{}", field::to_hex(&healthzk_verifier::fresh_challenge(context.as_bytes(), &mut OsRng)));
             Ok(0)
         }
-        Cmd::Prove { keys: k, holder, package, session: Session { policy, challenge, scope }, as_of, out } => {
+        Cmd::Prove {
+            keys: k,
+            holder,
+            package,
+            session: Session { policy, model, model_hash, challenge, scope },
+            as_of,
+            out,
+        } => {
             let hf: HolderKeyFile = read_json(&holder, "holder file")?;
             let secret = hf.secret().map_err(|e| bad(format!("{}: {e}", holder.display())))?;
             let pkg: HolderPackage = read_json(&package, "holder package")?;
             if pkg.format != PACKAGE_FORMAT {
                 return Err(bad(format!("{}: unknown format {:?}", package.display(), pkg.format)));
             }
-            let (_, compiled) = load_policy(&policy)?;
             let scope = field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?;
+            let as_of = day_or_today("--as-of", &as_of)?;
+            let challenge = parse_fr("--challenge", &challenge)?;
+            if model_hash.is_some() {
+                return Err(bad("--model-hash is for verifiers; the prover needs the model file (--model)"));
+            }
+            if let Some(model) = model {
+                let (model, hash) = load_model(&model, None)?;
+                let public = QueryPublic {
+                    issuer_root: pkg.issuer_root,
+                    policy_hash: hash,
+                    as_of,
+                    challenge,
+                    scope,
+                    nullifier: secret.nullifier(scope),
+                };
+                let witness = healthzk_core::score::ScoreWitness {
+                    credential: pkg.credential,
+                    secret,
+                    path: pkg.path,
+                    model: model.clone(),
+                };
+                let (prover, depth) = crate::score_cli::load_prover(&k.keys, &model, hash)?;
+                if depth != pkg.depth {
+                    return Err(bad(format!("package tree depth {} but keys serve depth {depth}", pkg.depth)));
+                }
+                let t = Instant::now();
+                return match prover.prove(&public, &witness, &mut OsRng) {
+                    Ok(proof) => {
+                        eprintln!("proved in {} ms", t.elapsed().as_millis());
+                        write_json_out(&out, &prover.wrap(&public, proof))?;
+                        Ok(0)
+                    }
+                    Err(healthzk_prover::ProveError::Unsatisfied(u)) => {
+                        Err(bad(format!("cannot prove: {u} — the credential does not satisfy this model's threshold")))
+                    }
+                    Err(e) => Err(bad(e.to_string())),
+                };
+            }
+            let (_, compiled) = load_policy(policy.as_deref().expect("clap requires a policy"))?;
             let public = QueryPublic {
                 issuer_root: pkg.issuer_root,
                 policy_hash: compiled.hash(),
-                as_of: day_or_today("--as-of", &as_of)?,
-                challenge: parse_fr("--challenge", &challenge)?,
+                as_of,
+                challenge,
                 scope,
                 nullifier: secret.nullifier(scope),
             };
@@ -561,14 +625,19 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Verify {
             keys: k,
             presentation,
-            session: Session { policy, challenge, scope },
+            session: Session { policy, model, model_hash, challenge, scope },
             roots,
             roots_file,
             today: t,
             tolerance_days,
         } => {
             let pres: Presentation = read_json(&presentation, "presentation")?;
-            let (_, compiled) = load_policy(&policy)?;
+            let (expected_hash, verifier) = match (policy, model, model_hash) {
+                (Some(policy), None, None) => (load_policy(&policy)?.1.hash(), load_verifier(&k.keys)?),
+                (None, Some(model), None) => (load_model(&model, None)?.1, crate::score_cli::load_verifier(&k.keys)?),
+                (None, None, Some(h)) => (parse_fr("--model-hash", &h)?, crate::score_cli::load_verifier(&k.keys)?),
+                _ => return Err(bad("pass exactly one of --policy, --model, --model-hash")),
+            };
             let mut accepted = roots.iter().map(|r| parse_fr("--root", r)).collect::<Result<Vec<_>>>()?;
             if let Some(f) = roots_file {
                 let text = String::from_utf8(read(&f)?).map_err(|_| bad(format!("{}: not UTF-8", f.display())))?;
@@ -581,14 +650,13 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             let today = day_or_today("--today", &t)?;
             let e = Expectations {
-                policy_hash: compiled.hash(),
+                policy_hash: expected_hash,
                 challenge: parse_fr("--challenge", &challenge)?,
                 scope: field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?,
                 earliest: today.plus(-(tolerance_days as i64)),
                 latest: today.plus(tolerance_days as i64),
                 accepted_roots: accepted,
             };
-            let verifier = load_verifier(&k.keys)?;
             match verifier.verify(&pres, &e) {
                 Verdict::Accepted { nullifier } => {
                     println!("ACCEPTED nullifier {}", field::to_hex(&nullifier));

@@ -6,6 +6,7 @@
 
 mod cli;
 mod demo;
+mod score_cli;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -423,3 +423,118 @@ fn model_import_and_registered_hash() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("expected logistic_regression or mlp"), "{}", text(&o).1);
 }
+
+/// The score statement through the CLI, as an insurer and a patient drive it: keys for the
+/// sample LR (public weights) and the sample MLP's shape (private weights), a lab panel
+/// issued by the hospital, a proof, and the insurer's verification against the registered
+/// model hash. An ineligible panel cannot be proven; a wrong model hash is a rejection.
+#[test]
+fn score_threshold_through_the_cli() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let holder = d.join("holder.json");
+    assert_eq!(run(&["holder", "new", "--out", s(&holder)]).status.code(), Some(0));
+    let panel = |age: u64, bmi: &str, bp: &str, ldl: &str, hdl: &str, tch: &str, ltg: &str| {
+        json!({"schema": "lab_panel/v1", "issued": "2026-11-18", "attributes": {
+            "age": age, "sex": 2, "bmi": bmi, "bp": bp, "tc": 128, "ldl": ldl, "hdl": hdl, "tch": tch,
+            "ltg": ltg, "glucose": 84, "hba1c": "5.2", "creatinine": "0.90", "egfr": 95, "crp": "1.2",
+            "systolic": 118, "diastolic": 76}})
+    };
+    let issuer = d.join("lab");
+    for (name, p) in [
+        ("low", panel(37, "21.4", "83", "69.6", "49", "3", "3.8501")),
+        ("high", panel(36, "30", "95", "125.2", "42", "4.79", "5.1299")),
+    ] {
+        let req = write(d, &format!("{name}.json"), &p);
+        let o = issue(&issuer, &req, s(&holder), &d.join(format!("{name}.pkg.json")), Some("2026-11-20"));
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    }
+    let roots = d.join("roots.txt");
+    std::fs::write(&roots, text(&run(&["issuer", "roots", "--issuer", s(&issuer)])).0).unwrap();
+    let challenge = text(&run(&["challenge", "--context", "claims"])).0.trim().to_string();
+
+    for (model, private) in [("diabetes-progression-lr", false), ("diabetes-progression-mlp", true)] {
+        let model_file = root.join(format!("models/{model}.model.json"));
+        let hash = text(&run(&["model", "hash", s(&model_file)])).0.trim().to_string();
+        let keys = d.join(format!("keys-{model}"));
+        let mut args = vec!["setup", "--keys", s(&keys), "--model", s(&model_file)];
+        if private {
+            args.push("--private-weights");
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        assert!(text(&o).1.contains("FOR DEVELOPMENT ONLY"));
+        let prove = |pkg: &str, out: &Path| {
+            run(&[
+                "prove",
+                "--keys",
+                s(&keys),
+                "--holder",
+                s(&holder),
+                "--package",
+                s(&d.join(pkg)),
+                "--model",
+                s(&model_file),
+                "--challenge",
+                &challenge,
+                "--scope",
+                "insurer:acme",
+                "--as-of",
+                "2026-11-20",
+                "--out",
+                s(out),
+            ])
+        };
+        let pres = d.join(format!("{model}.pres.json"));
+        let o = prove("low.pkg.json", &pres);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        let verify = |expect: &str| {
+            run(&[
+                "verify",
+                "--keys",
+                s(&keys),
+                "--presentation",
+                s(&pres),
+                "--model-hash",
+                expect,
+                "--challenge",
+                &challenge,
+                "--scope",
+                "insurer:acme",
+                "--roots-file",
+                s(&roots),
+                "--today",
+                "2026-11-20",
+            ])
+        };
+        let o = verify(&hash);
+        assert_eq!(o.status.code(), Some(0), "{model}: {:?}", text(&o));
+        assert!(text(&o).0.starts_with("ACCEPTED nullifier 0x"));
+        let o = verify("0x01");
+        assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+        assert!(text(&o).1.contains("policy hash does not match"), "{:?}", text(&o));
+        let o = prove("high.pkg.json", &d.join("high.pres.json"));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(text(&o).1.contains("cannot prove: the score is not on the asserted side"), "{:?}", text(&o));
+    }
+    // A public-weight key refuses another model.
+    let other = root.join("models/diabetes-progression-mlp.model.json");
+    let o = run(&[
+        "prove",
+        "--keys",
+        s(&d.join("keys-diabetes-progression-lr")),
+        "--holder",
+        s(&holder),
+        "--package",
+        s(&d.join("low.pkg.json")),
+        "--model",
+        s(&other),
+        "--challenge",
+        &challenge,
+        "--scope",
+        "insurer:acme",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("these keys serve model"), "{:?}", text(&o));
+}

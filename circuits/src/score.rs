@@ -134,8 +134,10 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
             Weights::Public(m) => (true, Some(m.as_ref())),
             Weights::Private(_) => (false, w.map(|w| &w.model)),
         };
-        // A private model of another shape cannot be assigned to this circuit.
-        if !public && model.is_some_and(|m| m.shape() != shape) {
+        // A model with wrong dimensions, or a private model of another shape, cannot be
+        // synthesized: refuse rather than index out of bounds. (Widths are enforced by the
+        // constraints below, not here.)
+        if model.is_some_and(|m| !m.has_valid_dimensions() || m.shape() != shape) {
             return Err(SynthesisError::Unsatisfiable);
         }
 

@@ -7,10 +7,10 @@
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
 use healthzk_circuits::score::{ScoreCircuit, Weights};
 use healthzk_core::{
-    model::{Direction, Hidden, Model, Output, Shape, MODEL_FORMAT},
+    model::{Direction, Hidden, Model, Shape},
     query::{QueryPublic, Unsatisfied},
     score::{check, ScoreWitness},
-    testkit::score::{scenario, ScoreBreak},
+    testkit::score::{logistic, mlp, scenario, ScoreBreak},
     Fr, DEFAULT_TREE_DEPTH, SLOTS,
 };
 use proptest::prelude::*;
@@ -45,24 +45,6 @@ fn count(depth: usize, w: Weights) -> (usize, usize) {
     (cs.num_constraints(), cs.num_instance_variables())
 }
 
-fn lr(w: Vec<i64>, bias: i128, threshold: i128, direction: Direction) -> Model {
-    Model {
-        format: MODEL_FORMAT.into(),
-        name: "t".into(),
-        schema: "lab_panel/v1".into(),
-        input_shifts: vec![0; SLOTS],
-        hidden: None,
-        output: Output { weights: w, bias },
-        threshold,
-        direction,
-        frac_bits: 0,
-    }
-}
-
-fn mlp(rows: Vec<Vec<i64>>, hb: Vec<i128>, shift: u32, out: Vec<i64>, bias: i128, t: i128, d: Direction) -> Model {
-    Model { hidden: Some(Hidden { weights: rows, bias: hb, shift }), ..lr(out, bias, t, d) }
-}
-
 /// Pinned sizes at depth 20 (README and SPEC.md quote them).
 const LR_PUBLIC: usize = 7_180;
 const LR_PRIVATE: usize = 8_086;
@@ -72,7 +54,7 @@ const MLP16_PRIVATE: usize = 15_102;
 #[test]
 fn constraint_counts_are_pinned() {
     let d = DEFAULT_TREE_DEPTH;
-    let lr_model = lr(vec![1; SLOTS], 0, 0, Direction::Below);
+    let lr_model = logistic(vec![1; SLOTS], 0, 0, Direction::Below);
     let mlp_model = mlp(vec![vec![1; SLOTS]; 16], vec![0; 16], 20, vec![1; 16], 0, 0, Direction::Below);
     let got = [
         count(d, Weights::Public(Box::new(lr_model))),
@@ -121,7 +103,7 @@ fn arb_case(hidden: usize) -> impl Strategy<Value = (Model, [u64; SLOTS], i64)> 
     )
         .prop_map(move |(shifts, rows, hb, shift, out, bias, above, slots, offset)| {
             let d = if above { Direction::Above } else { Direction::Below };
-            let mut m = if hidden == 0 { lr(out, bias, 0, d) } else { mlp(rows, hb, shift, out, bias, 0, d) };
+            let mut m = if hidden == 0 { logistic(out, bias, 0, d) } else { mlp(rows, hb, shift, out, bias, 0, d) };
             m.input_shifts = shifts;
             (m, slots, offset)
         })
@@ -214,7 +196,7 @@ fn exactly_at_the_threshold_is_refused_and_one_unit_inside_accepted() {
     let z = -(1i128 << 15) * ((1 << 32) - 1) + ((1 << 15) - 1) * ((1 << 32) - 1) - 5;
     for d in [Direction::Below, Direction::Above] {
         for (t, ok) in [(z, false), (z + 1, d == Direction::Below), (z - 1, d == Direction::Above)] {
-            let m = lr(w.clone(), -5, t, d);
+            let m = logistic(w.clone(), -5, t, d);
             let (public, wit) = scenario(&m, &slots, None, DEPTH, 3);
             assert_eq!(check(&public, &wit, DEPTH).is_ok(), ok, "{d:?} T = z {:+}", t - z);
             for private in [false, true] {
@@ -229,7 +211,7 @@ fn overflowing_a_declared_width_is_unsatisfiable() {
     // A private weight of 2^15 (one past the 16-bit range), hashed consistently.
     let mut w = vec![0; SLOTS];
     w[0] = 1 << 15;
-    let m = lr(w, 0, 1, Direction::Below);
+    let m = logistic(w, 0, 1, Direction::Below);
     let (public, wit) = scenario(&m, &[0; SLOTS], None, DEPTH, 1);
     assert!(!satisfied(true, &public, &wit));
     // A hidden neuron whose rescaled value needs more than 32 bits.

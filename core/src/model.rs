@@ -248,6 +248,18 @@ impl Model {
         Ok(())
     }
 
+    /// Whether every array has the length its shape requires and input shifts are at most 15
+    /// (what a circuit needs to be synthesized at all; widths are the circuit's to enforce).
+    pub fn has_valid_dimensions(&self) -> bool {
+        let inputs = self.hidden.as_ref().map_or(SLOTS, |h| h.weights.len());
+        self.input_shifts.len() == SLOTS
+            && self.input_shifts.iter().all(|e| *e <= MAX_INPUT_SHIFT)
+            && self.hidden.as_ref().map_or(true, |h| {
+                h.bias.len() == h.weights.len() && h.weights.iter().all(|r| r.len() == SLOTS) && h.shift <= MAX_SHIFT
+            })
+            && self.output.weights.len() == inputs
+    }
+
     /// The circuit shape this model needs.
     pub fn shape(&self) -> Shape {
         match &self.hidden {

@@ -222,6 +222,82 @@ pub mod score {
         SLOTS,
     };
 
+    /// A logistic-regression model over `lab_panel/v1` with no input shifts.
+    pub fn logistic(weights: Vec<i64>, bias: i128, threshold: i128, direction: Direction) -> Model {
+        Model {
+            format: crate::model::MODEL_FORMAT.into(),
+            name: "test".into(),
+            schema: LAB_PANEL.name.into(),
+            input_shifts: vec![0; SLOTS],
+            hidden: None,
+            output: crate::model::Output { weights, bias },
+            threshold,
+            direction,
+            frac_bits: 0,
+        }
+    }
+
+    /// An MLP over `lab_panel/v1` with no input shifts: hidden rows and biases, rescale shift,
+    /// output weights and bias.
+    #[allow(clippy::too_many_arguments)]
+    pub fn mlp(
+        rows: Vec<Vec<i64>>,
+        hidden_bias: Vec<i128>,
+        shift: u32,
+        out: Vec<i64>,
+        bias: i128,
+        threshold: i128,
+        direction: Direction,
+    ) -> Model {
+        Model {
+            hidden: Some(crate::model::Hidden { weights: rows, bias: hidden_bias, shift }),
+            ..logistic(out, bias, threshold, direction)
+        }
+    }
+
+    /// A committed sample model: `lr` or `mlp` (`models/diabetes-progression-*.model.json`).
+    pub fn sample_model(which: &str) -> Model {
+        let text = match which {
+            "lr" => include_str!("../../models/diabetes-progression-lr.model.json"),
+            "mlp" => include_str!("../../models/diabetes-progression-mlp.model.json"),
+            other => panic!("no sample model {other:?}"),
+        };
+        Model::from_json(text).expect("committed model parses")
+    }
+
+    /// A held-out patient of the sample data, with scikit-learn's logits.
+    #[derive(Debug, Clone)]
+    pub struct SamplePatient {
+        /// `lab_panel/v1` slot values.
+        pub slots: [u64; SLOTS],
+        /// scikit-learn's logit for the logistic regression.
+        pub lr_logit: f64,
+        /// scikit-learn's logit for the MLP.
+        pub mlp_logit: f64,
+    }
+
+    /// The 111 held-out patients (`models/diabetes-progression-cases.json`).
+    pub fn sample_patients() -> Vec<SamplePatient> {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../models/diabetes-progression-cases.json")).expect("cases parse");
+        doc["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .map(|c| {
+                let mut slots = [0u64; SLOTS];
+                for (name, v) in c["slots"].as_object().expect("slots") {
+                    slots[LAB_PANEL.slot(name).expect("lab slot").0] = v.as_u64().expect("integer");
+                }
+                SamplePatient {
+                    slots,
+                    lr_logit: c["lr_logit"].as_f64().expect("number"),
+                    mlp_logit: c["mlp_logit"].as_f64().expect("number"),
+                }
+            })
+            .collect()
+    }
+
     /// One relation of the score statement to break.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum ScoreBreak {

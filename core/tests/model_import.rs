@@ -3,8 +3,8 @@
 //! float model reproduces sklearn's own logit, and the quantized integer model stays within
 //! the documented tolerance of it.
 use healthzk_core::{
-    credential::Schema,
     model::{Model, ModelImport},
+    testkit::score::sample_patients,
     Fr, SLOTS,
 };
 use std::path::PathBuf;
@@ -21,20 +21,7 @@ fn read(name: &str) -> String {
 const TOLERANCE: f64 = 0.01;
 
 fn cases() -> Vec<([u64; SLOTS], f64, f64)> {
-    let doc: serde_json::Value = serde_json::from_str(&read("diabetes-progression-cases.json")).unwrap();
-    let schema = Schema::by_name("lab_panel/v1").unwrap();
-    doc["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let mut slots = [0u64; SLOTS];
-            for (name, v) in c["slots"].as_object().unwrap() {
-                slots[schema.slot(name).unwrap().0] = v.as_u64().unwrap();
-            }
-            (slots, c["lr_logit"].as_f64().unwrap(), c["mlp_logit"].as_f64().unwrap())
-        })
-        .collect()
+    sample_patients().into_iter().map(|p| (p.slots, p.lr_logit, p.mlp_logit)).collect()
 }
 
 fn check(import_file: &str, model_file: &str, pick: fn(&([u64; SLOTS], f64, f64)) -> f64) {

@@ -19,6 +19,8 @@ pub type QueryVerifyingKey = VerifyingKey<Bn254>;
 
 /// Statement byte of the credential query.
 pub const STATEMENT_QUERY: u8 = 1;
+/// Statement byte of the score threshold.
+pub const STATEMENT_SCORE: u8 = 2;
 const VK_MAGIC: &[u8; 6] = b"HZKVK\x01";
 const PK_MAGIC: &[u8; 6] = b"HZKPK\x01";
 
@@ -78,21 +80,41 @@ pub enum KeyError {
     Parse(String),
 }
 
-/// Encodes a verifying key file.
+/// Encodes a credential-query verifying key file.
 pub fn write_vk(vk: &VerifyingKey<Bn254>, depth: u32) -> Vec<u8> {
+    write_vk_for(STATEMENT_QUERY, vk, depth)
+}
+
+/// Decodes a credential-query verifying key file.
+pub fn read_vk(bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyError> {
+    read_vk_for(STATEMENT_QUERY, bytes)
+}
+
+/// Encodes a credential-query proving key file.
+pub fn write_pk(pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
+    write_pk_for(STATEMENT_QUERY, pk, depth)
+}
+
+/// Decodes a credential-query proving key file (see [`read_pk_for`]).
+pub fn read_pk(bytes: &[u8], expected: Option<KeyId>) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
+    read_pk_for(STATEMENT_QUERY, bytes, expected)
+}
+
+/// Encodes a verifying key file of `statement`.
+pub fn write_vk_for(statement: u8, vk: &VerifyingKey<Bn254>, depth: u32) -> Vec<u8> {
     let mut out = VK_MAGIC.to_vec();
-    out.push(STATEMENT_QUERY);
+    out.push(statement);
     out.extend_from_slice(&depth.to_le_bytes());
     vk.serialize_compressed(&mut out).expect("Vec write");
     out
 }
 
-/// Decodes a verifying key file, validating every point (on curve, G2 subgroup).
-pub fn read_vk(bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyError> {
+/// Decodes a verifying key file of `statement`, validating every point (on curve, G2 subgroup).
+pub fn read_vk_for(statement: u8, bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyError> {
     if bytes.len() < 11 {
         return Err(KeyError::Truncated);
     }
-    if &bytes[..6] != VK_MAGIC || bytes[6] != STATEMENT_QUERY {
+    if &bytes[..6] != VK_MAGIC || bytes[6] != statement {
         return Err(KeyError::BadMagic("verifying"));
     }
     let depth = u32::from_le_bytes(bytes[7..11].try_into().expect("4 bytes"));
@@ -102,12 +124,12 @@ pub fn read_vk(bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyErr
     Ok((vk, depth, id))
 }
 
-/// Encodes a proving key file.
-pub fn write_pk(pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
+/// Encodes a proving key file of `statement`.
+pub fn write_pk_for(statement: u8, pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
     let mut body = Vec::new();
     pk.serialize_uncompressed(&mut body).expect("Vec write");
     let mut out = PK_MAGIC.to_vec();
-    out.push(STATEMENT_QUERY);
+    out.push(statement);
     out.extend_from_slice(&depth.to_le_bytes());
     out.extend_from_slice(&KeyId::of(&pk.vk).0);
     out.extend_from_slice(&Sha256::digest(&body));
@@ -115,14 +137,14 @@ pub fn write_pk(pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
     out
 }
 
-/// Decodes a proving key file. The body is hash-checked, then read without re-validating
+/// Decodes a proving key file of `statement`. The body is hash-checked, then read without re-validating
 /// every point (it is the prover's own file; validating ~60k points would take seconds);
 /// `expected` pins the key id when the caller knows it.
-pub fn read_pk(bytes: &[u8], expected: Option<KeyId>) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
+pub fn read_pk_for(statement: u8, bytes: &[u8], expected: Option<KeyId>) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
     if bytes.len() < 75 {
         return Err(KeyError::Truncated);
     }
-    if &bytes[..6] != PK_MAGIC || bytes[6] != STATEMENT_QUERY {
+    if &bytes[..6] != PK_MAGIC || bytes[6] != statement {
         return Err(KeyError::BadMagic("proving"));
     }
     let depth = u32::from_le_bytes(bytes[7..11].try_into().expect("4 bytes"));

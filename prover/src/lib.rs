@@ -41,6 +41,9 @@ pub enum ProveError {
     /// The key does not serve this model.
     #[error("wrong key: {0}")]
     WrongKey(String),
+    /// The model does not validate (dimensions or widths).
+    #[error("invalid model: {0}")]
+    InvalidModel(String),
 }
 
 /// A Groth16 proof in its 128-byte compressed form: A (G1) ‖ B (G2) ‖ C (G1).

@@ -65,6 +65,7 @@ impl ScoreProver {
         witness: &ScoreWitness,
         rng: &mut R,
     ) -> Result<ProofBytes, ProveError> {
+        witness.model.validate().map_err(|e| ProveError::InvalidModel(e.to_string()))?;
         match &self.weights {
             Weights::Public(m) if **m != witness.model => {
                 return Err(ProveError::WrongKey(format!("this key serves model {:?} only", m.name)))

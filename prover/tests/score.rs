@@ -6,10 +6,9 @@
 
 use healthzk_circuits::score::Weights;
 use healthzk_core::{
-    credential::Schema,
     model::{Direction, Model},
     query::{QueryPublic, Unsatisfied, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
-    testkit::score::scenario,
+    testkit::score::{sample_model, sample_patients, scenario},
     Fr, DEFAULT_TREE_DEPTH, SLOTS,
 };
 use healthzk_prover::{score::ScoreProver, ProveError};
@@ -19,27 +18,13 @@ use rand_chacha::ChaCha20Rng;
 
 const DEPTH: usize = DEFAULT_TREE_DEPTH;
 
-fn model(name: &str) -> Model {
-    let path = format!("{}/../models/{name}.model.json", env!("CARGO_MANIFEST_DIR"));
-    Model::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// Held-out patients of the sample data as slot values, with whether `m` accepts each.
 fn patients(m: &Model) -> Vec<([u64; SLOTS], bool)> {
-    let path = format!("{}/../models/diabetes-progression-cases.json", env!("CARGO_MANIFEST_DIR"));
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let schema = Schema::by_name("lab_panel/v1").unwrap();
-    doc["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let mut s = [0u64; SLOTS];
-            for (k, v) in c["slots"].as_object().unwrap() {
-                s[schema.slot(k).unwrap().0] = v.as_u64().unwrap();
-            }
-            let x: [Fr; SLOTS] = std::array::from_fn(|j| Fr::from(s[j]));
-            (s, m.accepts(m.logit(&x).unwrap()))
+    sample_patients()
+        .into_iter()
+        .map(|p| {
+            let x: [Fr; SLOTS] = std::array::from_fn(|j| Fr::from(p.slots[j]));
+            (p.slots, m.accepts(m.logit(&x).unwrap()))
         })
         .collect()
 }
@@ -112,10 +97,10 @@ fn run(m: &Model, private: bool) {
 
 #[test]
 fn logistic_regression_public_weights() {
-    run(&model("diabetes-progression-lr"), false);
+    run(&sample_model("lr"), false);
 }
 
 #[test]
 fn mlp_private_weights() {
-    run(&model("diabetes-progression-mlp"), true);
+    run(&sample_model("mlp"), true);
 }
