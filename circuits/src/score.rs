@@ -27,8 +27,8 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef};
 use healthzk_core::{
     field,
     model::{
-        model_tag, Direction, Model, Shape, ACT_BITS, COMPARE_BITS, INPUT_BITS, INPUT_SHIFT_BITS, WEIGHTS_PER_ELEMENT,
-        WEIGHT_BITS,
+        model_tag, Direction, Model, Shape, ACT_BITS, COMPARE_BITS, INPUT_BITS, INPUT_SHIFT_BITS, MAX_HIDDEN,
+        MAX_SHIFT, WEIGHTS_PER_ELEMENT, WEIGHT_BITS,
     },
     query::QueryPublic,
     score::ScoreWitness,
@@ -124,6 +124,11 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         let w = self.private.as_ref();
         let shape = self.shape();
+        // The shape of a private-weights key must be one a model can have: the header packs H
+        // and S in 8 bits each, and S bounds the rescale's widths.
+        if shape.hidden > MAX_HIDDEN || shape.shift > MAX_SHIFT || (shape.hidden == 0 && shape.shift != 0) {
+            return Err(SynthesisError::Unsatisfiable);
+        }
         let (p, cred) = bind(
             cs.clone(),
             self.depth,
@@ -203,7 +208,7 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
         let out_b = value(&cs, public, model.map(|m| m.output.bias))?;
         let z = dot(&out_w, &inputs) + &out_b;
 
-        // Threshold: d = (T − z − 1) + above·(2z − 2T) ∈ [0, 2^64).
+        // Threshold: d = (T − z − 1) + above·(2z − 2T) ∈ [0, 2^68).
         let t = value(&cs, public, model.map(|m| m.threshold))?;
         let above = if public {
             BoolVar::constant(model.expect("public model").direction == Direction::Above)

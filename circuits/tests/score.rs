@@ -247,3 +247,21 @@ fn a_private_model_of_another_shape_is_refused() {
     };
     assert!(c.generate_constraints(cs).is_err());
 }
+
+/// Malformed models and impossible shapes are refused at synthesis, never a panic.
+#[test]
+fn malformed_models_and_shapes_are_refused_at_synthesis() {
+    let empty_hidden = Model {
+        hidden: Some(Hidden { weights: vec![], bias: vec![], shift: 0 }),
+        ..logistic(vec![], 0, 0, Direction::Below)
+    };
+    let short = logistic(vec![1; 3], 0, 0, Direction::Below);
+    for m in [empty_hidden, short] {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        assert!(ScoreCircuit::blank(DEPTH, Weights::Public(Box::new(m))).generate_constraints(cs).is_err());
+    }
+    for shape in [Shape { hidden: 1, shift: 300 }, Shape { hidden: 17, shift: 0 }, Shape { hidden: 0, shift: 3 }] {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        assert!(ScoreCircuit::blank(DEPTH, Weights::Private(shape)).generate_constraints(cs).is_err(), "{shape:?}");
+    }
+}

@@ -28,6 +28,7 @@ use crate::{
     field::{self, from_short_str},
     poseidon, Error, Fr, Result, SLOTS,
 };
+use ark_ff::Field;
 use serde::{Deserialize, Serialize};
 
 /// Format marker of a model file.
@@ -145,6 +146,8 @@ impl std::fmt::Display for Shape {
 /// case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvalError {
+    /// The model itself does not validate (dimensions or widths).
+    InvalidModel,
     /// Slot `j` does not fit [`INPUT_BITS`] bits.
     SlotTooWide(usize),
     /// Hidden neuron `k` overflows [`ACT_BITS`] bits after the rescale.
@@ -154,6 +157,7 @@ pub enum EvalError {
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            EvalError::InvalidModel => write!(f, "the model does not validate"),
             EvalError::SlotTooWide(j) => write!(f, "slot {j} does not fit {INPUT_BITS} bits"),
             EvalError::Overflow(k) => write!(f, "hidden neuron {k} overflows {ACT_BITS} bits after the rescale"),
         }
@@ -255,7 +259,10 @@ impl Model {
         self.input_shifts.len() == SLOTS
             && self.input_shifts.iter().all(|e| *e <= MAX_INPUT_SHIFT)
             && self.hidden.as_ref().map_or(true, |h| {
-                h.bias.len() == h.weights.len() && h.weights.iter().all(|r| r.len() == SLOTS) && h.shift <= MAX_SHIFT
+                (1..=MAX_HIDDEN).contains(&h.weights.len())
+                    && h.bias.len() == h.weights.len()
+                    && h.weights.iter().all(|r| r.len() == SLOTS)
+                    && h.shift <= MAX_SHIFT
             })
             && self.output.weights.len() == inputs
     }
@@ -285,13 +292,23 @@ impl Model {
     /// packed as `Σ_j e_j·2^(4·j)`; signed values as field elements (`−v` is `r − v`); weights
     /// packed [`WEIGHTS_PER_ELEMENT`] per element as `Σ_i (w_i + 2^15)·2^(16·i)`.
     pub fn elements(&self) -> Result<Vec<Fr>> {
+        self.validate()?; // the packings below are injective only within the widths
+        self.elements_unchecked()
+    }
+
+    /// [`Model::elements`] without validation: what a prover cheating on the widths would
+    /// hash (tests use it to show the circuit refuses such a model).
+    #[doc(hidden)]
+    pub fn elements_unchecked(&self) -> Result<Vec<Fr>> {
         let shape = self.shape();
-        let header =
-            shape.hidden as u64 + (u64::from(shape.shift) << 8) + (u64::from(self.direction == Direction::Above) << 16);
-        let shifts =
-            self.input_shifts.iter().enumerate().map(|(j, e)| u64::from(*e) << (INPUT_SHIFT_BITS * j)).sum::<u64>();
-        let mut e =
-            vec![Fr::from(self.schema_id()?), Fr::from(header), Fr::from(shifts), field::from_i128(self.threshold)];
+        // Field arithmetic, so an unchecked model cannot overflow (it may alias; validate first).
+        let header = Fr::from(shape.hidden as u64)
+            + Fr::from(shape.shift) * Fr::from(1u64 << 8)
+            + Fr::from(u64::from(self.direction == Direction::Above) << 16);
+        let shifts = self.input_shifts.iter().enumerate().fold(Fr::from(0u64), |acc, (j, e)| {
+            acc + Fr::from(*e) * Fr::from(2u64).pow([(INPUT_SHIFT_BITS * j) as u64])
+        });
+        let mut e = vec![Fr::from(self.schema_id()?), header, shifts, field::from_i128(self.threshold)];
         if let Some(h) = &self.hidden {
             e.extend(h.bias.iter().map(|b| field::from_i128(*b)));
         }
@@ -306,9 +323,17 @@ impl Model {
         Ok(poseidon::chain(model_tag(), &self.elements()?))
     }
 
-    /// The logit `z` on a credential's slots, exactly; `Err` if a slot is too wide or a hidden
-    /// neuron overflows.
+    /// [`Model::hash`] without validation (see [`Model::elements_unchecked`]).
+    #[doc(hidden)]
+    pub fn hash_unchecked(&self) -> Result<Fr> {
+        Ok(poseidon::chain(model_tag(), &self.elements_unchecked()?))
+    }
+
+    /// The logit `z` on a credential's slots, exactly; `Err` if the model does not validate,
+    /// a slot is too wide or a hidden neuron overflows.
     pub fn logit(&self, slots: &[Fr; SLOTS]) -> std::result::Result<i128, EvalError> {
+        // Within the validated widths nothing below can overflow an i128 (|z| < 2^67).
+        self.validate().map_err(|_| EvalError::InvalidModel)?;
         let mut x = [0i128; SLOTS];
         for (j, s) in slots.iter().enumerate() {
             let v = field::to_u64(s).filter(|v| *v < 1 << INPUT_BITS).ok_or(EvalError::SlotTooWide(j))?;
@@ -388,7 +413,7 @@ pub fn pack_weights(w: &[i64]) -> Vec<Fr> {
             let mut acc = Fr::from(0u64);
             let mut pow = Fr::from(1u64);
             for v in chunk {
-                acc += Fr::from((*v + (1 << (WEIGHT_BITS - 1))) as u64) * pow;
+                acc += field::from_i128(i128::from(*v) + (1 << (WEIGHT_BITS - 1))) * pow;
                 pow *= Fr::from(1u64 << WEIGHT_BITS);
             }
             acc
@@ -717,6 +742,11 @@ mod tests {
         m.hidden = Some(Hidden { weights: vec![vec![0; SLOTS]; 17], bias: vec![0; 17], shift: 0 });
         assert!(m.validate().unwrap_err().to_string().contains("1..=16"));
         assert!(Model::from_json("{\"format\": 1}").unwrap_err().to_string().contains("malformed JSON"));
+        // An unvalidated model (built in code) has no hash and no logit.
+        let mut m = lr();
+        m.input_shifts[0] = 200;
+        assert!(m.hash().is_err());
+        assert_eq!(m.logit(&slots(&[1])), Err(EvalError::InvalidModel));
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub enum Unsatisfied {
     Set(usize),
     /// `policy_hash` is not the hash of the model (score statement).
     ModelHash,
+    /// The model does not validate: its dimensions or widths are out of range (score statement).
+    InvalidModel,
     /// Slot `j` is too wide to be a model input (score statement).
     SlotTooWide(usize),
     /// Hidden neuron `k` overflows after its rescale (score statement).
@@ -114,7 +116,7 @@ pub enum Unsatisfied {
 impl fmt::Display for Unsatisfied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Unsatisfied::Schema => write!(f, "the credential's schema is not the policy's"),
+            Unsatisfied::Schema => write!(f, "the credential's schema is not the one the policy or model reads"),
             Unsatisfied::Holder => write!(f, "the holder secret does not match the credential"),
             Unsatisfied::IssuerRoot => write!(f, "the credential is not under the issuer root"),
             Unsatisfied::Nullifier => write!(f, "the nullifier is not Poseidon(secret, scope)"),
@@ -123,6 +125,7 @@ impl fmt::Display for Unsatisfied {
             Unsatisfied::Compare(i) => write!(f, "comparison clause {i} does not hold"),
             Unsatisfied::Set(i) => write!(f, "set clause {i} (in/not_in) does not hold"),
             Unsatisfied::ModelHash => write!(f, "the model hash does not match the model"),
+            Unsatisfied::InvalidModel => write!(f, "the model does not validate (dimensions or widths)"),
             Unsatisfied::SlotTooWide(j) => write!(f, "slot {j} is too wide to be a model input"),
             Unsatisfied::Overflow(k) => write!(f, "hidden neuron {k} overflows its width"),
             Unsatisfied::Threshold => write!(f, "the score is not on the asserted side of the threshold"),

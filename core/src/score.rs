@@ -32,10 +32,14 @@ impl fmt::Debug for ScoreWitness {
     }
 }
 
-/// Evaluates every relation of the statement; `Err` names the first that fails: schema,
+/// Evaluates every relation of the statement; `Err` names the first that fails: a model
+/// that does not validate, schema,
 /// holder, issuer root, nullifier, model hash, expiry, input widths and overflow, threshold.
 pub fn check(public: &QueryPublic, w: &ScoreWitness, depth: usize) -> Result<(), Unsatisfied> {
     let c = &w.credential;
+    if w.model.validate().is_err() {
+        return Err(Unsatisfied::InvalidModel);
+    }
     if w.model.schema_id().ok() != Some(c.schema) {
         return Err(Unsatisfied::Schema);
     }
@@ -47,6 +51,7 @@ pub fn check(public: &QueryPublic, w: &ScoreWitness, depth: usize) -> Result<(),
         return Err(Unsatisfied::Expired);
     }
     let z = w.model.logit(&c.slots).map_err(|e| match e {
+        EvalError::InvalidModel => Unsatisfied::InvalidModel,
         EvalError::SlotTooWide(j) => Unsatisfied::SlotTooWide(j),
         EvalError::Overflow(k) => Unsatisfied::Overflow(k),
     })?;

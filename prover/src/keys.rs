@@ -21,8 +21,10 @@ pub type QueryVerifyingKey = VerifyingKey<Bn254>;
 pub const STATEMENT_QUERY: u8 = 1;
 /// Statement byte of the score threshold.
 pub const STATEMENT_SCORE: u8 = 2;
-const VK_MAGIC: &[u8; 6] = b"HZKVK\x01";
-const PK_MAGIC: &[u8; 6] = b"HZKPK\x01";
+/// Version 2: the credential-query circuit's constraint order changed (shared credential
+/// binding), so version-1 keys would load but never produce a verifying proof.
+const VK_MAGIC: &[u8; 6] = b"HZKVK\x02";
+const PK_MAGIC: &[u8; 6] = b"HZKPK\x02";
 
 /// SHA-256 of the compressed verifying key; presentations carry it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,7 +61,7 @@ impl fmt::Display for KeyId {
 #[non_exhaustive]
 pub enum KeyError {
     /// Not a healthzk key file of this kind/version.
-    #[error("not a healthzk {0} key file (bad magic)")]
+    #[error("not a healthzk {0} key file of this version and statement (bad magic); keys from an older version must be set up again")]
     BadMagic(&'static str),
     /// The file is shorter than its header.
     #[error("key file truncated")]
