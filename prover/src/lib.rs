@@ -1,10 +1,11 @@
 //! healthzk-prover: Groth16 setup, key files, and proving.
 //!
-//! A [`Prover`] is built once per proving key: it synthesizes the constraint matrices of the
-//! circuit a single time and reuses them for every proof, so each proof only computes the
-//! witness assignment. [`Prover::prove_many`] proves several statements in parallel on the
-//! rayon pool. Depends on `healthzk-core` and `healthzk-circuits`; performs file I/O only in
-//! [`keys`].
+//! Every statement's prover wraps one [`Engine`]: built once per proving key, it synthesizes
+//! the circuit's constraint matrices a single time and reuses them, so each proof only computes
+//! the witness assignment; it proves with healthzk's own MSM ([`msm`]) and, optionally,
+//! fixed-base tables. [`Prover`] proves the credential query ([`Prover::prove_many`] several in
+//! parallel on the rayon pool), [`score::ScoreProver`] the score threshold. Depends on
+//! `healthzk-core` and `healthzk-circuits`; performs file I/O only in [`keys`].
 #![deny(missing_docs)]
 
 pub mod engine;
