@@ -55,6 +55,29 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("decode_proof_validated", |b| b.iter(|| decode_proof(&presentation.proof).unwrap()));
     g.finish();
+
+    // Batch verification (issue #6): re-randomized proofs of the statement are distinct valid
+    // proofs; criterion's throughput line gives the per-proof cost to set against
+    // `groth16_verify` above.
+    let mut g = c.benchmark_group("credential_query_batch_verify");
+    g.sample_size(10);
+    for n in [16usize, 64, 256] {
+        let items: Vec<_> = (0..n)
+            .map(|_| {
+                let re = ark_groth16::Groth16::<ark_bn254::Bn254>::rerandomize_proof(
+                    &prover.proving_key().vk,
+                    &typed,
+                    &mut rng,
+                );
+                (s.public, re)
+            })
+            .collect();
+        g.throughput(criterion::Throughput::Elements(n as u64));
+        g.bench_function(format!("{n}_proofs"), |b| {
+            b.iter(|| assert_eq!(verifier.verify_proof_batch(&items, &mut rng), Ok(())))
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

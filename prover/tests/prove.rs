@@ -279,3 +279,33 @@ proptest! {
         prop_assert_eq!(verifier.verify(&pres, &expectations(&s.public)), Verdict::Accepted { nullifier: s.public.nullifier });
     }
 }
+
+/// Batch verification: valid batches (different statements, re-randomized proofs) pass; a
+/// batch with bad proofs fails and names exactly them; the empty batch passes.
+#[test]
+fn batch_verification_accepts_valid_batches_and_names_bad_proofs() {
+    let (prover, verifier) = prover();
+    let mut items = Vec::new();
+    for seed in [7u64, 8] {
+        let s = scenario(&Spec { seed, ..Spec::default() }, None, DEPTH);
+        let proof = decode_proof(&prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex()).unwrap();
+        for _ in 0..3 {
+            let re = Groth16::<Bn254>::rerandomize_proof(&prover.proving_key().vk, &proof, &mut rng());
+            items.push((s.public, re));
+        }
+    }
+    let mut r = rng();
+    assert_eq!(verifier.verify_proof_batch(&items, &mut r), Ok(()));
+    assert_eq!(verifier.verify_proof_batch(&[], &mut r), Ok(()));
+    // Proof 4 shown with statement 1's inputs; proof 1 with a changed challenge.
+    let mut bad = items.clone();
+    bad[4].0 = items[0].0;
+    bad[1].0.challenge += Fr::from(1u64);
+    assert_eq!(verifier.verify_proof_batch(&bad, &mut r), Err(vec![1, 4]));
+    // Two proofs swapped between their statements: both named.
+    let mut swapped = items.clone();
+    swapped.swap(0, 5);
+    swapped[0].0 = items[0].0;
+    swapped[5].0 = items[5].0;
+    assert_eq!(verifier.verify_proof_batch(&swapped, &mut r), Err(vec![0, 5]));
+}
