@@ -147,6 +147,9 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         tolerance_days: u32,
     },
+    /// Export for other ecosystems.
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Run the whole flow in one process: issue 1,000 credentials, prove both vaccination
     /// presets, verify, and show the verifier refusing wrong cases.
     Demo(crate::demo::DemoArgs),
@@ -237,6 +240,23 @@ enum PolicyCmd {
     Hash {
         /// Policy JSON.
         policy: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCmd {
+    /// Write verification_key.json, proof.json and public.json in snarkjs's Groth16 format
+    /// (`snarkjs groth16 verify verification_key.json public.json proof.json`).
+    Snarkjs {
+        /// Keys directory (credential-query or score-threshold keys, per the presentation).
+        #[arg(long, default_value = "healthzk-data/keys")]
+        keys: PathBuf,
+        /// Presentation JSON.
+        #[arg(long)]
+        presentation: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -669,6 +689,31 @@ pub fn run(cli: Cli) -> Result<u8> {
                     Ok(1)
                 }
             }
+        }
+        Cmd::Export(ExportCmd::Snarkjs { keys: dir, presentation, out }) => {
+            use healthzk_core::presentation::{STATEMENT_QUERY, STATEMENT_SCORE};
+            use healthzk_verifier::snarkjs;
+            let pres: Presentation = read_json(&presentation, "presentation")?;
+            let (vk, id) = match pres.statement.as_str() {
+                STATEMENT_QUERY => load_vk(&dir)?,
+                STATEMENT_SCORE => crate::score_cli::load_vk(&dir)?,
+                other => return Err(bad(format!("{}: unknown statement {other:?}", presentation.display()))),
+            };
+            if pres.key_id != id.to_hex() {
+                return Err(bad(format!("{}: key id {} is not these keys' {id}", presentation.display(), pres.key_id)));
+            }
+            let public = pres.public.parse().map_err(|e| bad(format!("{}: {e}", presentation.display())))?;
+            let proof = healthzk_verifier::decode_proof(&pres.proof)
+                .map_err(|e| bad(format!("{}: {e}", presentation.display())))?;
+            for (name, v) in [
+                ("verification_key.json", snarkjs::verification_key(&vk)),
+                ("proof.json", snarkjs::proof(&proof)),
+                ("public.json", snarkjs::public(&public.to_field_elements())),
+            ] {
+                write_atomic(&out.join(name), (serde_json::to_string_pretty(&v)? + "\n").as_bytes())?;
+            }
+            eprintln!("wrote verification_key.json, proof.json, public.json to {}", out.display());
+            Ok(0)
         }
         Cmd::Demo(args) => crate::demo::run(args),
     }

@@ -97,7 +97,8 @@ pub fn load_prover(dir: &Path, model: &Model, hash: Fr) -> Result<(ScoreProver, 
     Ok((ScoreProver::new(pk, depth as usize, weights)?, depth as usize))
 }
 
-fn load_vk(dir: &Path) -> Result<(keys::QueryVerifyingKey, keys::KeyId)> {
+/// The score verifying key in `dir` and its id.
+pub fn load_vk(dir: &Path) -> Result<(keys::QueryVerifyingKey, keys::KeyId)> {
     let (vk, _, id) =
         keys::read_vk_for(STATEMENT_SCORE, &read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
     Ok((vk, id))

@@ -174,6 +174,24 @@ fn issue_prove_verify_through_the_cli() {
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.starts_with("ACCEPTED nullifier 0x"), "{out}");
 
+    // Export for snarkjs (tests/snarkjs.rs runs snarkjs on such files).
+    let export = f.path("snarkjs");
+    let o = run(&[
+        "export",
+        "snarkjs",
+        "--keys",
+        s(keys()),
+        "--presentation",
+        s(&f.path("pres.json")),
+        "--out",
+        s(&export),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let public: Value = serde_json::from_slice(&std::fs::read(export.join("public.json")).unwrap()).unwrap();
+    assert_eq!(public.as_array().unwrap().len(), 6);
+    let vk: Value = serde_json::from_slice(&std::fs::read(export.join("verification_key.json")).unwrap()).unwrap();
+    assert_eq!((vk["protocol"].as_str(), vk["nPublic"].as_u64()), (Some("groth16"), Some(6)));
+
     // Rejections: exit 1 with the reason.
     let other = text(&run(&["challenge"])).0.trim().to_string();
     let o = f.verify(&f.path("pres.json"), &other, &[]);

@@ -9,6 +9,8 @@
 //! Groth16 proofs are malleable.
 #![deny(missing_docs)]
 
+pub mod snarkjs;
+
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{
     pairing::{MillerLoopOutput, Pairing},
