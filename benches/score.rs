@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
         let m = model(hidden, &slots, &mut rng);
         let (public, witness) = scenario(&m, &slots, None, depth, 9);
         for private in [false, true] {
-            let weights = if private { Weights::Private(m.shape()) } else { Weights::Public(Box::new(m.clone())) };
+            let weights = Weights::for_model(&m, private);
             let pk = healthzk_prover::score::setup(depth, weights.clone(), &mut rng).expect("setup");
             let verifier = QueryVerifier::new_score(&pk.vk, KeyId::of(&pk.vk).0);
             let prover = ScoreProver::new(pk, depth, weights).expect("prover").with_fixed_base_tables();

@@ -366,7 +366,7 @@ fn insurer(depth: usize, today: Day, check: &CheckFn<'_>, failures: &std::cell::
     for (model, private) in models {
         let registered = model.hash()?;
         let mode = if private { "private" } else { "public" };
-        let weights = if private { Weights::Private(model.shape()) } else { Weights::Public(Box::new(model.clone())) };
+        let weights = Weights::for_model(&model, private);
         let t = Instant::now();
         eprintln!("[setup] score-threshold keys for {} ({mode} weights) …", model.shape());
         let pk = healthzk_prover::score::setup(depth, weights.clone(), &mut OsRng)?;

@@ -45,7 +45,7 @@ pub fn setup(dir: &Path, depth: usize, model_path: &Path, private: bool, force: 
     }
     let (model, hash) = load_model(model_path, None)?;
     let shape = model.shape();
-    let weights = if private { Weights::Private(shape) } else { Weights::Public(Box::new(model.clone())) };
+    let weights = Weights::for_model(&model, private);
     dev_setup_warning();
     let t = Instant::now();
     let mode = if private { "private" } else { "public" };
@@ -80,7 +80,7 @@ pub fn load_prover(dir: &Path, model: &Model, hash: Fr) -> Result<(ScoreProver, 
             if field::parse_hex("model_hash", h).map_err(|e| bad(format!("{DESCRIPTOR_FILE}: {e}")))? != hash {
                 return Err(bad(format!("these keys serve model {h}; --model is {}", field::to_hex(&hash))));
             }
-            Weights::Public(Box::new(model.clone()))
+            Weights::for_model(model, false)
         }
         ("private", None) => {
             let shape = Shape { hidden: d.hidden, shift: d.shift };

@@ -40,9 +40,29 @@ use std::fmt;
 #[derive(Debug, Clone)]
 pub enum Weights {
     /// Constants of the circuit (the key is this model's).
-    Public(Box<Model>),
+    Public(Box<PublicModel>),
     /// Witnesses of this shape (the key is the shape's).
     Private(Shape),
+}
+
+/// A public-weights model with its hash, computed once rather than at every synthesis
+/// (`None` if the model does not validate: such a circuit cannot be synthesized).
+#[derive(Debug, Clone)]
+pub struct PublicModel {
+    /// The model.
+    pub model: Model,
+    hash: Option<Fr>,
+}
+
+impl Weights {
+    /// Public weights (the model as constants) or private weights (the model's shape).
+    pub fn for_model(model: &Model, private: bool) -> Self {
+        if private {
+            Weights::Private(model.shape())
+        } else {
+            Weights::Public(Box::new(PublicModel { model: model.clone(), hash: model.hash().ok() }))
+        }
+    }
 }
 
 /// The circuit. `public`/`private` are `None` at setup.
@@ -73,7 +93,7 @@ impl ScoreCircuit {
     /// The shape the circuit evaluates.
     pub fn shape(&self) -> Shape {
         match &self.weights {
-            Weights::Public(m) => m.shape(),
+            Weights::Public(m) => m.model.shape(),
             Weights::Private(s) => *s,
         }
     }
@@ -136,7 +156,7 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
             w.map(|w| CredentialWitness { credential: &w.credential, secret: &w.secret, path: &w.path }),
         )?;
         let (public, model) = match &self.weights {
-            Weights::Public(m) => (true, Some(m.as_ref())),
+            Weights::Public(m) => (true, Some(&m.model)),
             Weights::Private(_) => (false, w.map(|w| &w.model)),
         };
         // A model with wrong dimensions, or a private model of another shape, cannot be
@@ -224,9 +244,9 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
         // Model hash.
         match &self.weights {
             Weights::Public(m) => {
-                let schema = Fr::from(m.schema_id().map_err(|_| SynthesisError::Unsatisfiable)?);
+                let schema = Fr::from(m.model.schema_id().map_err(|_| SynthesisError::Unsatisfiable)?);
                 cred.schema.enforce_equal(&FrVar::constant(schema))?;
-                let hash = m.hash().map_err(|_| SynthesisError::Unsatisfiable)?;
+                let hash = m.hash.ok_or(SynthesisError::Unsatisfiable)?;
                 p.policy_hash.enforce_equal(&FrVar::constant(hash))?;
             }
             Weights::Private(s) => {

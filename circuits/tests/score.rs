@@ -18,20 +18,12 @@ use proptest::prelude::*;
 /// Small trees keep the proptests fast; the binding is the query statement's, tested at 20.
 const DEPTH: usize = 4;
 
-fn weights(private: bool, m: &Model) -> Weights {
-    if private {
-        Weights::Private(m.shape())
-    } else {
-        Weights::Public(Box::new(m.clone()))
-    }
-}
-
 /// Whether the circuit is satisfied (a synthesis error counts as unsatisfied).
 fn satisfied(private: bool, public: &QueryPublic, w: &ScoreWitness) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
     let c = ScoreCircuit {
         depth: DEPTH,
-        weights: weights(private, &w.model),
+        weights: Weights::for_model(&w.model, private),
         public: Some(*public),
         private: Some(w.clone()),
     };
@@ -57,9 +49,9 @@ fn constraint_counts_are_pinned() {
     let lr_model = logistic(vec![1; SLOTS], 0, 0, Direction::Below);
     let mlp_model = mlp(vec![vec![1; SLOTS]; 16], vec![0; 16], 20, vec![1; 16], 0, 0, Direction::Below);
     let got = [
-        count(d, Weights::Public(Box::new(lr_model))),
+        count(d, Weights::for_model(&lr_model, false)),
         count(d, Weights::Private(Shape { hidden: 0, shift: 0 })),
-        count(d, Weights::Public(Box::new(mlp_model))),
+        count(d, Weights::for_model(&mlp_model, false)),
         count(d, Weights::Private(Shape { hidden: 16, shift: 20 })),
     ];
     println!("score at depth {d}: LR public/private, MLP 16→16→1 public/private: {got:?}");
@@ -258,7 +250,7 @@ fn malformed_models_and_shapes_are_refused_at_synthesis() {
     let short = logistic(vec![1; 3], 0, 0, Direction::Below);
     for m in [empty_hidden, short] {
         let cs = ConstraintSystem::<Fr>::new_ref();
-        assert!(ScoreCircuit::blank(DEPTH, Weights::Public(Box::new(m))).generate_constraints(cs).is_err());
+        assert!(ScoreCircuit::blank(DEPTH, Weights::for_model(&m, false)).generate_constraints(cs).is_err());
     }
     for shape in [Shape { hidden: 1, shift: 300 }, Shape { hidden: 17, shift: 0 }, Shape { hidden: 0, shift: 3 }] {
         let cs = ConstraintSystem::<Fr>::new_ref();

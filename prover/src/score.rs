@@ -67,8 +67,8 @@ impl ScoreProver {
     ) -> Result<ProofBytes, ProveError> {
         witness.model.validate().map_err(|e| ProveError::InvalidModel(e.to_string()))?;
         match &self.weights {
-            Weights::Public(m) if **m != witness.model => {
-                return Err(ProveError::WrongKey(format!("this key serves model {:?} only", m.name)))
+            Weights::Public(m) if m.model != witness.model => {
+                return Err(ProveError::WrongKey(format!("this key serves model {:?} only", m.model.name)))
             }
             Weights::Private(shape) if *shape != witness.model.shape() => {
                 return Err(ProveError::WrongKey(format!(

@@ -42,7 +42,7 @@ fn expectations(p: &QueryPublic) -> Expectations {
 
 fn run(m: &Model, private: bool) {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let weights = if private { Weights::Private(m.shape()) } else { Weights::Public(Box::new(m.clone())) };
+    let weights = Weights::for_model(m, private);
     let pk = healthzk_prover::score::setup(DEPTH, weights.clone(), &mut rng).unwrap();
     let verifier = QueryVerifier::new_score(&pk.vk, healthzk_prover::KeyId::of(&pk.vk).0);
     let prover = ScoreProver::new(pk, DEPTH, weights).unwrap();
