@@ -98,8 +98,12 @@ impl MerkleTree {
         let mut i = index as usize;
         let mut cur = leaf;
         for l in 0..self.depth {
-            let sib = if i % 2 == 0 { *self.levels[l].get(i + 1).unwrap_or(&zeros[l]) } else { self.levels[l][i - 1] };
-            cur = if i % 2 == 0 { poseidon::hash2(cur, sib) } else { poseidon::hash2(sib, cur) };
+            let sib = if i.is_multiple_of(2) {
+                *self.levels[l].get(i + 1).unwrap_or(&zeros[l])
+            } else {
+                self.levels[l][i - 1]
+            };
+            cur = if i.is_multiple_of(2) { poseidon::hash2(cur, sib) } else { poseidon::hash2(sib, cur) };
             i /= 2;
             let up = &mut self.levels[l + 1];
             if i < up.len() {

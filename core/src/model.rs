@@ -258,7 +258,7 @@ impl Model {
         let inputs = self.hidden.as_ref().map_or(SLOTS, |h| h.weights.len());
         self.input_shifts.len() == SLOTS
             && self.input_shifts.iter().all(|e| *e <= MAX_INPUT_SHIFT)
-            && self.hidden.as_ref().map_or(true, |h| {
+            && self.hidden.as_ref().is_none_or(|h| {
                 (1..=MAX_HIDDEN).contains(&h.weights.len())
                     && h.bias.len() == h.weights.len()
                     && h.weights.iter().all(|r| r.len() == SLOTS)

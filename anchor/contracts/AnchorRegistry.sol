@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title AnchorRegistry
+/// @notice Public registry of the Poseidon Merkle roots that accredited issuers (hospitals)
+///         anchor for their credential trees, and of the score-model hashes that accredited
+///         model publishers register.
+/// @dev A verifier accepts a proof's `issuer_root` only while `isRootAccepted(issuer, root)`:
+///      the issuer is still accredited, it anchored the root, and the root was not revoked.
+///      A model hash is accepted only while `isModelAccepted(modelHash)`. Roots and model hashes
+///      are BN254 scalar-field elements: canonical (< R) and non-zero. A revoked root or model
+///      stays revoked: it cannot be anchored or registered again.
+///
+///      Timestamps are `uint64(block.timestamp)`. Whether a root or model exists or is revoked
+///      is kept in explicit flags, never inferred from a timestamp being non-zero.
+contract AnchorRegistry {
+    /// @dev BN254 scalar field modulus.
+    uint256 private constant R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    /// @dev One anchored root of one issuer; fits in one storage slot.
+    struct RootRecord {
+        uint64 anchoredAt;
+        uint64 revokedAt;
+        bool anchored;
+        bool revoked;
+    }
+
+    /// @dev One registered model hash. `publisher != address(0)` means registered.
+    struct ModelRecord {
+        address publisher;
+        uint64 registeredAt;
+        bool revoked;
+        uint64 revokedAt;
+    }
+
+    /// @notice The account allowed to accredit and remove issuers and model publishers, and to
+    ///         revoke any root or model.
+    address public owner;
+
+    /// @notice Whether an address is currently an accredited issuer.
+    mapping(address => bool) public isIssuer;
+
+    /// @notice Whether an address is currently an accredited model publisher.
+    mapping(address => bool) public isModelPublisher;
+
+    mapping(address => mapping(uint256 => RootRecord)) private _roots;
+    mapping(address => uint256[]) private _history;
+    mapping(uint256 => ModelRecord) private _models;
+
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event IssuerAccredited(address indexed issuer);
+    event IssuerRemoved(address indexed issuer);
+    event ModelPublisherAccredited(address indexed publisher);
+    event ModelPublisherRemoved(address indexed publisher);
+    /// @notice `issuer` anchored `root` as entry `index` of its history.
+    event RootAnchored(address indexed issuer, uint256 indexed root, uint256 index, uint64 timestamp);
+    /// @notice `by` (the issuer or the owner) revoked `issuer`'s `root`.
+    event RootRevoked(address indexed issuer, uint256 indexed root, uint64 timestamp, address by);
+    event ModelRegistered(address indexed publisher, uint256 indexed modelHash, uint64 timestamp);
+    /// @notice `by` (the publisher or the owner) revoked `modelHash`.
+    event ModelRevoked(uint256 indexed modelHash, address by);
+
+    /// @notice The caller is not the owner.
+    error NotOwner();
+    /// @notice `account` is not an accredited issuer.
+    error NotIssuer(address account);
+    /// @notice `account` is not an accredited model publisher.
+    error NotModelPublisher(address account);
+    /// @notice `value` is zero or not below R.
+    error NotCanonical(uint256 value);
+    /// @notice The issuer already anchored `root` (possibly revoked since).
+    error AlreadyAnchored(uint256 root);
+    /// @notice The issuer never anchored `root`.
+    error UnknownRoot(uint256 root);
+    /// @notice `value` (a root or a model hash) is already revoked.
+    error AlreadyRevoked(uint256 value);
+    /// @notice `rootAt` index past the end of the issuer's history.
+    error IndexOutOfRange();
+    /// @notice The issuer has anchored no root.
+    error NoRoots();
+    /// @notice `modelHash` is already registered (possibly revoked since).
+    error AlreadyRegistered(uint256 modelHash);
+    /// @notice `modelHash` was never registered.
+    error UnknownModel(uint256 modelHash);
+    /// @notice The caller may not revoke this root or model.
+    error NotAuthorized();
+    /// @notice The zero address was given where an account is required.
+    error ZeroAddress();
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner();
+        _;
+    }
+
+    /// @notice The deployer becomes the owner.
+    constructor() {
+        owner = msg.sender;
+        emit OwnershipTransferred(address(0), msg.sender);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Administration
+    // ------------------------------------------------------------------------------------
+
+    /// @notice Hands ownership to `newOwner` (non-zero).
+    function transferOwnership(address newOwner) external onlyOwner {
+        if (newOwner == address(0)) revert ZeroAddress();
+        emit OwnershipTransferred(owner, newOwner);
+        owner = newOwner;
+    }
+
+    /// @notice Accredits `issuer`. A no-op (no event) if it is already accredited.
+    function accreditIssuer(address issuer) external onlyOwner {
+        if (issuer == address(0)) revert ZeroAddress();
+        if (!isIssuer[issuer]) {
+            isIssuer[issuer] = true;
+            emit IssuerAccredited(issuer);
+        }
+    }
+
+    /// @notice Withdraws `issuer`'s accreditation: none of its roots is accepted from now on.
+    ///         Its history is kept. A no-op (no event) if it is not accredited.
+    function removeIssuer(address issuer) external onlyOwner {
+        if (isIssuer[issuer]) {
+            isIssuer[issuer] = false;
+            emit IssuerRemoved(issuer);
+        }
+    }
+
+    /// @notice Accredits `publisher` as a model publisher. A no-op (no event) if it already is.
+    function accreditModelPublisher(address publisher) external onlyOwner {
+        if (publisher == address(0)) revert ZeroAddress();
+        if (!isModelPublisher[publisher]) {
+            isModelPublisher[publisher] = true;
+            emit ModelPublisherAccredited(publisher);
+        }
+    }
+
+    /// @notice Withdraws `publisher`'s accreditation: none of its models is accepted from now
+    ///         on. A no-op (no event) if it is not accredited.
+    function removeModelPublisher(address publisher) external onlyOwner {
+        if (isModelPublisher[publisher]) {
+            isModelPublisher[publisher] = false;
+            emit ModelPublisherRemoved(publisher);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Roots
+    // ------------------------------------------------------------------------------------
+
+    /// @notice Anchors `root` for the calling issuer, appending it to the issuer's history.
+    /// @dev Reverts NotIssuer if the caller is not accredited, NotCanonical if `root` is 0 or
+    ///      ≥ R, AlreadyAnchored if the caller anchored it before (even if since revoked).
+    function anchorRoot(uint256 root) external {
+        if (!isIssuer[msg.sender]) revert NotIssuer(msg.sender);
+        if (root == 0 || root >= R) revert NotCanonical(root);
+        RootRecord storage rec = _roots[msg.sender][root];
+        if (rec.anchored) revert AlreadyAnchored(root);
+
+        uint64 now_ = uint64(block.timestamp);
+        rec.anchoredAt = now_;
+        rec.anchored = true;
+
+        uint256[] storage history = _history[msg.sender];
+        uint256 index = history.length;
+        history.push(root);
+
+        emit RootAnchored(msg.sender, root, index, now_);
+    }
+
+    /// @notice Revokes `issuer`'s `root`. Callable by the issuer itself (accredited or not) or
+    ///         by the owner.
+    /// @dev Reverts NotAuthorized, UnknownRoot if `issuer` never anchored `root`, or
+    ///      AlreadyRevoked.
+    function revokeRoot(address issuer, uint256 root) external {
+        if (msg.sender != issuer && msg.sender != owner) revert NotAuthorized();
+        RootRecord storage rec = _roots[issuer][root];
+        if (!rec.anchored) revert UnknownRoot(root);
+        if (rec.revoked) revert AlreadyRevoked(root);
+
+        uint64 now_ = uint64(block.timestamp);
+        rec.revokedAt = now_;
+        rec.revoked = true;
+
+        emit RootRevoked(issuer, root, now_, msg.sender);
+    }
+
+    /// @notice True if `issuer` is accredited now, anchored `root`, and `root` is not revoked.
+    function isRootAccepted(address issuer, uint256 root) external view returns (bool) {
+        RootRecord storage rec = _roots[issuer][root];
+        return isIssuer[issuer] && rec.anchored && !rec.revoked;
+    }
+
+    /// @notice When `issuer` anchored and revoked `root`; (0, 0) if never anchored, and
+    ///         revokedAt = 0 while not revoked.
+    function rootInfo(address issuer, uint256 root)
+        external
+        view
+        returns (uint64 anchoredAt, uint64 revokedAt)
+    {
+        RootRecord storage rec = _roots[issuer][root];
+        return (rec.anchoredAt, rec.revokedAt);
+    }
+
+    /// @notice Number of roots `issuer` has anchored (revoked ones included).
+    function rootCount(address issuer) external view returns (uint256) {
+        return _history[issuer].length;
+    }
+
+    /// @notice Entry `index` of `issuer`'s history, oldest first. Reverts IndexOutOfRange.
+    function rootAt(address issuer, uint256 index)
+        external
+        view
+        returns (uint256 root, uint64 anchoredAt, uint64 revokedAt)
+    {
+        uint256[] storage history = _history[issuer];
+        if (index >= history.length) revert IndexOutOfRange();
+        root = history[index];
+        RootRecord storage rec = _roots[issuer][root];
+        return (root, rec.anchoredAt, rec.revokedAt);
+    }
+
+    /// @notice The root `issuer` anchored last. It may have been revoked since: check
+    ///         `isRootAccepted`. Reverts NoRoots if the history is empty.
+    function latestRoot(address issuer) external view returns (uint256 root, uint64 anchoredAt) {
+        uint256[] storage history = _history[issuer];
+        uint256 n = history.length;
+        if (n == 0) revert NoRoots();
+        root = history[n - 1];
+        return (root, _roots[issuer][root].anchoredAt);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Models
+    // ------------------------------------------------------------------------------------
+
+    /// @notice Registers `modelHash` with the calling publisher.
+    /// @dev Reverts NotModelPublisher if the caller is not accredited, NotCanonical if
+    ///      `modelHash` is 0 or ≥ R, AlreadyRegistered if anyone registered it before (even if
+    ///      since revoked).
+    function registerModel(uint256 modelHash) external {
+        if (!isModelPublisher[msg.sender]) revert NotModelPublisher(msg.sender);
+        if (modelHash == 0 || modelHash >= R) revert NotCanonical(modelHash);
+        ModelRecord storage rec = _models[modelHash];
+        if (rec.publisher != address(0)) revert AlreadyRegistered(modelHash);
+
+        uint64 now_ = uint64(block.timestamp);
+        rec.publisher = msg.sender;
+        rec.registeredAt = now_;
+
+        emit ModelRegistered(msg.sender, modelHash, now_);
+    }
+
+    /// @notice Revokes `modelHash`. Callable by the publisher that registered it (accredited or
+    ///         not) or by the owner.
+    /// @dev Reverts UnknownModel, NotAuthorized or AlreadyRevoked, checked in that order.
+    function revokeModel(uint256 modelHash) external {
+        ModelRecord storage rec = _models[modelHash];
+        address publisher = rec.publisher;
+        if (publisher == address(0)) revert UnknownModel(modelHash);
+        if (msg.sender != publisher && msg.sender != owner) revert NotAuthorized();
+        if (rec.revoked) revert AlreadyRevoked(modelHash);
+
+        rec.revoked = true;
+        rec.revokedAt = uint64(block.timestamp);
+
+        emit ModelRevoked(modelHash, msg.sender);
+    }
+
+    /// @notice True if `modelHash` is registered, not revoked, and its publisher is accredited
+    ///         now.
+    function isModelAccepted(uint256 modelHash) external view returns (bool) {
+        ModelRecord storage rec = _models[modelHash];
+        address publisher = rec.publisher;
+        return publisher != address(0) && !rec.revoked && isModelPublisher[publisher];
+    }
+
+    /// @notice Who registered `modelHash` and when it was registered and revoked; all zero if
+    ///         never registered, and revokedAt = 0 while not revoked.
+    function modelInfo(uint256 modelHash)
+        external
+        view
+        returns (address publisher, uint64 registeredAt, uint64 revokedAt)
+    {
+        ModelRecord storage rec = _models[modelHash];
+        return (rec.publisher, rec.registeredAt, rec.revokedAt);
+    }
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Groth16Verifier
+/// @notice Verifies Groth16 proofs over BN254 for one fixed verifying key with exactly six
+///         public inputs (healthzk's credential-query statement, SPEC.md §7).
+/// @dev The check is the arkworks / snarkjs equation
+///          e(A, B) = e(alpha, beta) · e(vk_x, gamma) · e(C, delta),
+///          vk_x = IC0 + Σ input[i] · IC[i+1],
+///      evaluated as one pairing-product call:
+///          e(-A, B) · e(alpha, beta) · e(vk_x, gamma) · e(C, delta) == 1.
+///      It uses the EIP-196 / EIP-197 precompiles: ecAdd (0x06), ecMul (0x07) and
+///      ecPairing (0x08). The verifying key lives in `immutable` variables (code, not storage).
+///
+///      Encoding (EVM precompile order):
+///      - a G1 point is (x, y);
+///      - a G2 point is [x.c1, x.c0, y.c1, y.c0] — the imaginary part of each Fp2 coordinate
+///        first, where x = x.c0 + x.c1·u;
+///      - the point at infinity is all zeros.
+contract Groth16Verifier {
+    /// @notice Number of public inputs of the statement.
+    uint256 public constant PUBLIC_INPUTS = 6;
+
+    /// @notice BN254 scalar field modulus: every public input must be below it.
+    uint256 public constant R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    /// @notice BN254 base field modulus: every proof coordinate must be below it.
+    uint256 public constant Q =
+        21888242871839275222246405745257275088696311157297823662689037894645226208583;
+
+    /// @notice Identifier of the verifying key, chosen by the deployer (for example a hash of
+    ///         the serialized key), so that callers can tell which key this verifier holds.
+    bytes32 public immutable keyId;
+
+    /// @notice A coordinate of the verifying key is not below Q, a G1 point is not on the
+    ///         curve, or a G2 point is not on the twist / not in the prime-order subgroup.
+    error InvalidVerifyingKey();
+
+    // Verifying key. G2 coordinates are in precompile order (c1 before c0).
+    uint256 private immutable ALPHA_X;
+    uint256 private immutable ALPHA_Y;
+
+    uint256 private immutable BETA_X1;
+    uint256 private immutable BETA_X0;
+    uint256 private immutable BETA_Y1;
+    uint256 private immutable BETA_Y0;
+
+    uint256 private immutable GAMMA_X1;
+    uint256 private immutable GAMMA_X0;
+    uint256 private immutable GAMMA_Y1;
+    uint256 private immutable GAMMA_Y0;
+
+    uint256 private immutable DELTA_X1;
+    uint256 private immutable DELTA_X0;
+    uint256 private immutable DELTA_Y1;
+    uint256 private immutable DELTA_Y0;
+
+    uint256 private immutable IC0_X;
+    uint256 private immutable IC0_Y;
+    uint256 private immutable IC1_X;
+    uint256 private immutable IC1_Y;
+    uint256 private immutable IC2_X;
+    uint256 private immutable IC2_Y;
+    uint256 private immutable IC3_X;
+    uint256 private immutable IC3_Y;
+    uint256 private immutable IC4_X;
+    uint256 private immutable IC4_Y;
+    uint256 private immutable IC5_X;
+    uint256 private immutable IC5_Y;
+    uint256 private immutable IC6_X;
+    uint256 private immutable IC6_Y;
+
+    /// @notice Stores the verifying key after checking it.
+    /// @dev Reverts with InvalidVerifyingKey if any coordinate is ≥ Q, if alpha or an IC point
+    ///      is not on the curve (checked with ecAdd) or if beta, gamma or delta is not a valid
+    ///      G2 point (checked with one ecPairing call, which validates every G2 input). A G2
+    ///      point given in the wrong coordinate order is caught here.
+    /// @param keyId_ Identifier of the key (see `keyId`).
+    /// @param alpha G1 point alpha: [x, y].
+    /// @param beta  G2 point beta:  [x.c1, x.c0, y.c1, y.c0].
+    /// @param gamma G2 point gamma: [x.c1, x.c0, y.c1, y.c0].
+    /// @param delta G2 point delta: [x.c1, x.c0, y.c1, y.c0].
+    /// @param ic    IC0..IC6 as [IC0.x, IC0.y, IC1.x, IC1.y, …, IC6.x, IC6.y].
+    constructor(
+        bytes32 keyId_,
+        uint256[2] memory alpha,
+        uint256[4] memory beta,
+        uint256[4] memory gamma,
+        uint256[4] memory delta,
+        uint256[14] memory ic
+    ) {
+        _checkKey(alpha, beta, gamma, delta, ic);
+
+        keyId = keyId_;
+
+        ALPHA_X = alpha[0];
+        ALPHA_Y = alpha[1];
+
+        BETA_X1 = beta[0];
+        BETA_X0 = beta[1];
+        BETA_Y1 = beta[2];
+        BETA_Y0 = beta[3];
+
+        GAMMA_X1 = gamma[0];
+        GAMMA_X0 = gamma[1];
+        GAMMA_Y1 = gamma[2];
+        GAMMA_Y0 = gamma[3];
+
+        DELTA_X1 = delta[0];
+        DELTA_X0 = delta[1];
+        DELTA_Y1 = delta[2];
+        DELTA_Y0 = delta[3];
+
+        IC0_X = ic[0];
+        IC0_Y = ic[1];
+        IC1_X = ic[2];
+        IC1_Y = ic[3];
+        IC2_X = ic[4];
+        IC2_Y = ic[5];
+        IC3_X = ic[6];
+        IC3_Y = ic[7];
+        IC4_X = ic[8];
+        IC4_Y = ic[9];
+        IC5_X = ic[10];
+        IC5_Y = ic[11];
+        IC6_X = ic[12];
+        IC6_Y = ic[13];
+    }
+
+    /// @notice Verifies a Groth16 proof against the stored key and six public inputs.
+    /// @dev Never reverts on bad data: returns false if an input is ≥ R, a proof coordinate is
+    ///      ≥ Q, a precompile call fails (for example a proof point off the curve or outside
+    ///      the subgroup) or the pairing product is not 1. A failing precompile consumes the
+    ///      gas forwarded to it (63/64 of what is left), as the EVM does for every failed call.
+    /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
+    /// @param input The six public inputs, in the statement's order.
+    /// @return True if and only if the proof is valid for `input`.
+    function verifyProof(uint256[8] calldata proof, uint256[6] calldata input)
+        external
+        view
+        returns (bool)
+    {
+        // 1. Canonical encodings only: inputs are scalars mod R, coordinates elements mod Q.
+        for (uint256 i = 0; i < PUBLIC_INPUTS; ++i) {
+            if (input[i] >= R) return false;
+        }
+        for (uint256 i = 0; i < 8; ++i) {
+            if (proof[i] >= Q) return false;
+        }
+
+        // 2. vk_x = IC0 + Σ input[i] · IC[i+1].
+        (bool ok, uint256 vkX, uint256 vkY) = _linearCombination(input);
+        if (!ok) return false;
+
+        // 3. Pairing product e(-A, B) · e(alpha, beta) · e(vk_x, gamma) · e(C, delta).
+        uint256[24] memory p;
+
+        // -A: (x, Q - y); the point at infinity (0, 0) stays (0, 0). proof[1] < Q here.
+        p[0] = proof[0];
+        p[1] = proof[1] == 0 ? 0 : Q - proof[1];
+        p[2] = proof[2];
+        p[3] = proof[3];
+        p[4] = proof[4];
+        p[5] = proof[5];
+
+        p[6] = ALPHA_X;
+        p[7] = ALPHA_Y;
+        p[8] = BETA_X1;
+        p[9] = BETA_X0;
+        p[10] = BETA_Y1;
+        p[11] = BETA_Y0;
+
+        p[12] = vkX;
+        p[13] = vkY;
+        p[14] = GAMMA_X1;
+        p[15] = GAMMA_X0;
+        p[16] = GAMMA_Y1;
+        p[17] = GAMMA_Y0;
+
+        p[18] = proof[6];
+        p[19] = proof[7];
+        p[20] = DELTA_X1;
+        p[21] = DELTA_X0;
+        p[22] = DELTA_Y1;
+        p[23] = DELTA_Y0;
+
+        return _pairingIsOne(p);
+    }
+
+    /// @notice The verifying key, in the constructor's encoding.
+    /// @return alpha [x, y].
+    /// @return beta  [x.c1, x.c0, y.c1, y.c0].
+    /// @return gamma [x.c1, x.c0, y.c1, y.c0].
+    /// @return delta [x.c1, x.c0, y.c1, y.c0].
+    /// @return ic    [IC0.x, IC0.y, …, IC6.x, IC6.y].
+    function verifyingKey()
+        external
+        view
+        returns (
+            uint256[2] memory alpha,
+            uint256[4] memory beta,
+            uint256[4] memory gamma,
+            uint256[4] memory delta,
+            uint256[14] memory ic
+        )
+    {
+        alpha = [ALPHA_X, ALPHA_Y];
+        beta = [BETA_X1, BETA_X0, BETA_Y1, BETA_Y0];
+        gamma = [GAMMA_X1, GAMMA_X0, GAMMA_Y1, GAMMA_Y0];
+        delta = [DELTA_X1, DELTA_X0, DELTA_Y1, DELTA_Y0];
+        ic = [
+            IC0_X, IC0_Y, IC1_X, IC1_Y, IC2_X, IC2_Y, IC3_X,
+            IC3_Y, IC4_X, IC4_Y, IC5_X, IC5_Y, IC6_X, IC6_Y
+        ];
+    }
+
+    /// @dev vk_x = IC0 + Σ input[i] · IC[i+1], with six ecMul and six ecAdd calls.
+    ///      Inputs must already be below R.
+    /// @return ok False if any precompile call failed.
+    /// @return x vk_x.x
+    /// @return y vk_x.y
+    function _linearCombination(uint256[6] calldata input)
+        private
+        view
+        returns (bool ok, uint256 x, uint256 y)
+    {
+        // acc[0..1]: running sum; acc[2..4]: ecMul operand (point, scalar), then its product.
+        uint256[5] memory acc;
+        acc[0] = IC0_X;
+        acc[1] = IC0_Y;
+        ok = _mulAdd(acc, IC1_X, IC1_Y, input[0])
+            && _mulAdd(acc, IC2_X, IC2_Y, input[1])
+            && _mulAdd(acc, IC3_X, IC3_Y, input[2])
+            && _mulAdd(acc, IC4_X, IC4_Y, input[3])
+            && _mulAdd(acc, IC5_X, IC5_Y, input[4])
+            && _mulAdd(acc, IC6_X, IC6_Y, input[5]);
+        x = acc[0];
+        y = acc[1];
+    }
+
+    /// @dev acc[0..1] += s · (px, py).
+    ///      Memory: acc = [sumX, sumY, px, py, s]. ecMul reads acc[2..4] and writes the product
+    ///      over acc[2..3]; ecAdd then reads acc[0..3] and writes the sum over acc[0..1].
+    /// @return ok True if both precompile calls succeeded and returned a point.
+    function _mulAdd(uint256[5] memory acc, uint256 px, uint256 py, uint256 s)
+        private
+        view
+        returns (bool ok)
+    {
+        assembly ("memory-safe") {
+            let operand := add(acc, 0x40)
+            mstore(operand, px)
+            mstore(add(operand, 0x20), py)
+            mstore(add(operand, 0x40), s)
+            // ecMul: 96 bytes in (x, y, s), 64 bytes out (x, y).
+            // (Yul evaluates arguments right to left, so returndatasize() is read in a
+            // statement of its own, after the call.)
+            ok := staticcall(gas(), 0x07, operand, 0x60, operand, 0x40)
+            ok := and(ok, eq(returndatasize(), 0x40))
+            if ok {
+                // ecAdd: 128 bytes in (x1, y1, x2, y2), 64 bytes out (x, y).
+                ok := staticcall(gas(), 0x06, acc, 0x80, acc, 0x40)
+                ok := and(ok, eq(returndatasize(), 0x40))
+            }
+        }
+    }
+
+    /// @dev Calls ecPairing on 4 pairs (24 words = 768 bytes).
+    ///      Requiring exactly 32 bytes of output rejects a chain where 0x08 is not a precompile
+    ///      (a call to an empty account succeeds and returns nothing).
+    /// @return isOne True if the call succeeded and the pairing product is 1.
+    function _pairingIsOne(uint256[24] memory p) private view returns (bool isOne) {
+        assembly ("memory-safe") {
+            let ok := staticcall(gas(), 0x08, p, 0x300, p, 0x20)
+            isOne := and(and(ok, eq(returndatasize(), 0x20)), eq(mload(p), 1))
+        }
+    }
+
+    /// @dev Validates the verifying key; see the constructor.
+    function _checkKey(
+        uint256[2] memory alpha,
+        uint256[4] memory beta,
+        uint256[4] memory gamma,
+        uint256[4] memory delta,
+        uint256[14] memory ic
+    ) private view {
+        // Every coordinate is canonical.
+        for (uint256 i = 0; i < 2; ++i) {
+            if (alpha[i] >= Q) revert InvalidVerifyingKey();
+        }
+        for (uint256 i = 0; i < 4; ++i) {
+            if (beta[i] >= Q || gamma[i] >= Q || delta[i] >= Q) revert InvalidVerifyingKey();
+        }
+        for (uint256 i = 0; i < 14; ++i) {
+            if (ic[i] >= Q) revert InvalidVerifyingKey();
+        }
+
+        // G1: ecAdd refuses a point that is not on the curve. Pair them up as
+        // (alpha, IC0), (IC1, IC2), (IC3, IC4), (IC5, IC6).
+        uint256[4] memory g1;
+        g1[0] = alpha[0];
+        g1[1] = alpha[1];
+        g1[2] = ic[0];
+        g1[3] = ic[1];
+        if (!_ecAddSucceeds(g1)) revert InvalidVerifyingKey();
+        for (uint256 i = 2; i < 14; i += 4) {
+            g1[0] = ic[i];
+            g1[1] = ic[i + 1];
+            g1[2] = ic[i + 2];
+            g1[3] = ic[i + 3];
+            if (!_ecAddSucceeds(g1)) revert InvalidVerifyingKey();
+        }
+
+        // G2: ecPairing refuses a G2 point off the twist or outside the subgroup. The product
+        // e(alpha, beta) · e(alpha, gamma) · e(alpha, delta) itself is not looked at.
+        uint256[18] memory p;
+        for (uint256 j = 0; j < 3; ++j) {
+            uint256[4] memory g2 = j == 0 ? beta : (j == 1 ? gamma : delta);
+            p[6 * j] = alpha[0];
+            p[6 * j + 1] = alpha[1];
+            p[6 * j + 2] = g2[0];
+            p[6 * j + 3] = g2[1];
+            p[6 * j + 4] = g2[2];
+            p[6 * j + 5] = g2[3];
+        }
+        bool ok;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x08, p, 0x240, p, 0x20)
+            ok := and(ok, eq(returndatasize(), 0x20))
+        }
+        if (!ok) revert InvalidVerifyingKey();
+    }
+
+    /// @dev True if ecAdd accepts the two points [x1, y1, x2, y2].
+    function _ecAddSucceeds(uint256[4] memory points) private view returns (bool ok) {
+        uint256[2] memory out;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x06, points, 0x80, out, 0x40)
+            ok := and(ok, eq(returndatasize(), 0x40))
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! healthzk-anchor: hospitals anchor their credential-tree roots on an EVM chain; verifiers
+//! trust a root only if an accredited issuer anchored it and has not revoked it; an on-chain
+//! consumer can verify a presentation itself.
+//!
+//! - [`contracts`]: typed wrappers over the Solidity contracts in `anchor/contracts/` —
+//!   [`contracts::Registry`] (`AnchorRegistry`), [`contracts::VerifierContract`]
+//!   (`Groth16Verifier`, one per verifying key) and [`contracts::Gate`] (`EligibilityGate`).
+//!   The compiled artifacts are committed, so building needs no solc.
+//! - [`chain::Chain`]: one interface, two backends — [`embedded::EmbeddedChain`] (revm in
+//!   process, state in the data dir; the default) and [`rpc::RpcChain`] (any JSON-RPC node).
+//! - [`encode`]: field elements, points, proofs and keys in the EVM's layout.
+//! - [`solidity`]: a stand-alone verifier contract for one key, for users who deploy with
+//!   their own tools (`healthzk export-verifier`).
+//! - [`deployments`]: where the contracts of each chain live, kept in the data dir.
+//!
+//! Nothing healthzk puts on chain is a record value or a holder identifier: roots, model
+//! hashes, and — at a gate — a scope nullifier and the proof.
+#![deny(missing_docs)]
+
+pub mod abi;
+pub mod chain;
+pub mod contracts;
+pub mod deployments;
+pub mod embedded;
+pub mod encode;
+pub mod rpc;
+pub mod solidity;
+
+pub use chain::{Account, Chain, Receipt};
+pub use embedded::EmbeddedChain;
+pub use rpc::RpcChain;
+
+use std::path::Path;
+
+/// Errors from the chain layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A transaction or call reverted; the decoded reason (custom error, message or panic).
+    #[error("reverted: {0}")]
+    Reverted(String),
+    /// The JSON-RPC endpoint failed or answered an error.
+    #[error("chain RPC: {0}")]
+    Rpc(String),
+    /// A key that cannot be used.
+    #[error("chain key: {0}")]
+    BadKey(String),
+    /// The embedded chain's state or a deployments file cannot be used.
+    #[error("{0}")]
+    State(String),
+    /// A contract answered something that does not decode, or a value out of range.
+    #[error("unexpected contract answer: {0}")]
+    Abi(String),
+    /// File I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io { path: path.display().to_string(), source }
+    }
+}

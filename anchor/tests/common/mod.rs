@@ -1,0 +1,260 @@
+//! The chain suite, written once against `&mut dyn Chain` and run on both backends: the
+//! embedded revm chain (`tests/embedded.rs`) and a Hardhat node over JSON-RPC (`tests/rpc.rs`).
+
+#![allow(dead_code)]
+
+use alloy_primitives::U256;
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::Proof;
+use healthzk_anchor::{
+    contracts::{Gate, GateConfig, Registry, VerifierContract},
+    encode, Account, Chain, Error,
+};
+use healthzk_core::{
+    day::Day,
+    query::{QueryPublic, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
+    testkit::{self, scenario, Spec},
+    DEFAULT_TREE_DEPTH,
+};
+use healthzk_prover::{
+    score::{ScoreProver, Weights},
+    KeyId, Prover,
+};
+use healthzk_verifier::{decode_proof, Expectations, QueryVerifier, Rejection, Verdict};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::sync::OnceLock;
+
+pub const DEPTH: usize = DEFAULT_TREE_DEPTH;
+
+/// One development setup per statement, seeded, shared by the tests of a binary.
+pub struct Fixture {
+    pub query: Prover,
+    pub query_verifier: QueryVerifier,
+    pub score: ScoreProver,
+    pub score_verifier: QueryVerifier,
+    pub model: healthzk_core::model::Model,
+}
+
+pub fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let mut rng = ChaCha20Rng::seed_from_u64(41);
+        let pk = healthzk_prover::setup(DEPTH, &mut rng).unwrap();
+        let query_verifier = QueryVerifier::new(&pk.vk, KeyId::of(&pk.vk).0);
+        let model = testkit::score::sample_model("lr");
+        let weights = Weights::for_model(&model, false);
+        let spk = healthzk_prover::score::setup(DEPTH, weights.clone(), &mut rng).unwrap();
+        let score_verifier = QueryVerifier::new_score(&spk.vk, KeyId::of(&spk.vk).0);
+        Fixture {
+            query: Prover::new(pk, DEPTH).unwrap(),
+            query_verifier,
+            score: ScoreProver::new(spk, DEPTH, weights).unwrap(),
+            score_verifier,
+            model,
+        }
+    })
+}
+
+pub fn rng() -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(7)
+}
+
+/// A valid credential-query statement about `as_of`, with `challenge` as its challenge.
+pub fn query_statement(as_of: Day, challenge: Option<Fr>) -> (QueryPublic, Proof<Bn254>, testkit::Scenario) {
+    let f = fixture();
+    let mut s = scenario(&Spec { as_of, ..Spec::default() }, None, DEPTH);
+    if let Some(c) = challenge {
+        s.public.challenge = c;
+    }
+    let proof = f.query.prove(&s.public, &s.witness, &mut rng()).unwrap();
+    (s.public, decode_proof(&proof.to_hex()).unwrap(), s)
+}
+
+/// A valid score-threshold statement (sample LR model, a patient it accepts).
+pub fn score_statement() -> (QueryPublic, Proof<Bn254>) {
+    let f = fixture();
+    let patient = testkit::score::sample_patients()
+        .into_iter()
+        .find(|p| {
+            let x: [Fr; healthzk_core::SLOTS] = std::array::from_fn(|j| Fr::from(p.slots[j]));
+            f.model.accepts(f.model.logit(&x).unwrap())
+        })
+        .expect("an accepted patient");
+    let (public, w) = testkit::score::scenario(&f.model, &patient.slots, None, DEPTH, 3);
+    let proof = f.score.prove(&public, &w, &mut rng()).unwrap();
+    (public, decode_proof(&proof.to_hex()).unwrap())
+}
+
+pub fn reverted_with(r: Result<impl std::fmt::Debug, Error>, needle: &str) {
+    match r {
+        Err(Error::Reverted(reason)) => {
+            assert!(reason.contains(needle), "reverted with {reason}, expected {needle}")
+        }
+        other => panic!("expected a revert with {needle}, got {other:?}"),
+    }
+}
+
+/// The Solidity verifier accepts a Rust proof of each statement, and rejects the same proof
+/// with any public input + r, any public input changed, or a tampered point. Returns the
+/// gas of the verifying transactions (query, score).
+pub fn verifier_suite(chain: &mut dyn Chain, deployer: &Account) -> (u64, u64) {
+    let f = fixture();
+    let q = &f.query.proving_key().vk;
+    let (query_contract, _) = VerifierContract::deploy(chain, deployer, q, KeyId::of(q).0).unwrap();
+    assert_eq!(query_contract.key_id(chain).unwrap(), KeyId::of(q).0);
+    let (public, proof, _) = query_statement(Day(20_000), None);
+    assert!(query_contract.verify(chain, &proof, &public).unwrap(), "valid query proof refused");
+    let query_gas = query_contract.verify_gas(chain, &proof, &public).unwrap();
+
+    let words = encode::proof(&proof);
+    let inputs = encode::public_inputs(&public);
+    let r = encode::scalar_modulus();
+    let q_mod = encode::base_modulus();
+    for i in 0..NUM_PUBLIC_INPUTS {
+        let mut x = inputs;
+        x[i] += r;
+        assert!(!query_contract.verify_words(chain, words, x).unwrap(), "{} + r accepted", PUBLIC_INPUT_NAMES[i]);
+        let mut x = inputs;
+        x[i] = (x[i] + U256::from(1)) % r;
+        assert!(!query_contract.verify_words(chain, words, x).unwrap(), "changed {} accepted", PUBLIC_INPUT_NAMES[i]);
+    }
+    for j in 0..8 {
+        let mut w = words;
+        w[j] = (w[j] + U256::from(1)) % q_mod;
+        assert!(!query_contract.verify_words(chain, w, inputs).unwrap(), "proof word {j} + 1 accepted");
+        let mut w = words;
+        w[j] += q_mod;
+        assert!(!query_contract.verify_words(chain, w, inputs).unwrap(), "proof word {j} + q accepted");
+    }
+    // B in arkworks' order (real part first) instead of the EVM's.
+    let mut w = words;
+    w.swap(2, 3);
+    w.swap(4, 5);
+    assert!(!query_contract.verify_words(chain, w, inputs).unwrap(), "B with swapped Fp2 halves accepted");
+    // A negated: a different proof, refused.
+    let mut w = words;
+    w[1] = q_mod - w[1];
+    assert!(!query_contract.verify_words(chain, w, inputs).unwrap(), "-A accepted");
+
+    // The score statement under its own key.
+    let s = &f.score.proving_key().vk;
+    let (score_contract, _) = VerifierContract::deploy(chain, deployer, s, KeyId::of(s).0).unwrap();
+    let (sp, sproof) = score_statement();
+    assert!(score_contract.verify(chain, &sproof, &sp).unwrap(), "valid score proof refused");
+    assert!(!query_contract.verify(chain, &sproof, &sp).unwrap(), "score proof accepted under the query key");
+    let mut other = sp.to_field_elements();
+    other[1] += Fr::from(1u64);
+    let other = QueryPublic::from_field_elements(&other).unwrap();
+    assert!(!score_contract.verify(chain, &sproof, &other).unwrap(), "score proof with another model hash accepted");
+    let score_gas = score_contract.verify_gas(chain, &sproof, &sp).unwrap();
+    (query_gas, score_gas)
+}
+
+/// Gas numbers of the registry and gate flow.
+#[derive(Debug, Default)]
+pub struct FlowGas {
+    pub anchor_first: u64,
+    pub anchor_next: u64,
+    pub enter: u64,
+}
+
+/// Only accredited issuers anchor; a revoked root is refused by the Rust verifier (roots taken
+/// from the chain) and by the gate on chain; the gate admits once per nullifier, refuses a
+/// proof sent by another account and a stale `as_of`.
+pub fn registry_and_gate_suite(
+    chain: &mut dyn Chain,
+    owner: &Account,
+    issuer: &Account,
+    holder: &Account,
+    stranger: &Account,
+) -> FlowGas {
+    let f = fixture();
+    let mut gas = FlowGas::default();
+    let (registry, _) = Registry::deploy(chain, owner).unwrap();
+    assert_eq!(registry.owner(chain).unwrap(), owner.address());
+
+    // Accreditation is the owner's.
+    reverted_with(registry.accredit_issuer(chain, stranger, stranger.address()), "NotOwner");
+    let root0 = Fr::from(12345u64);
+    reverted_with(registry.anchor_root(chain, issuer, &root0), "NotIssuer");
+    registry.accredit_issuer(chain, owner, issuer.address()).unwrap();
+    assert!(registry.is_issuer(chain, issuer.address()).unwrap());
+    gas.anchor_first = registry.anchor_root(chain, issuer, &root0).unwrap().gas_used;
+    reverted_with(registry.anchor_root(chain, issuer, &root0), "AlreadyAnchored");
+    reverted_with(registry.anchor_root(chain, stranger, &root0), "NotIssuer");
+
+    // The holder's statement, about today by the chain's clock, bound to the gate.
+    let today = Day((chain.latest_timestamp().unwrap() / 86_400) as u32);
+    let qvk = &f.query.proving_key().vk;
+    let (verifier, _) = VerifierContract::deploy(chain, owner, qvk, KeyId::of(qvk).0).unwrap();
+    let probe = query_statement(today, None).2;
+    let config = GateConfig {
+        registry: registry.address,
+        verifier: verifier.address,
+        issuer: issuer.address(),
+        policy_hash: probe.public.policy_hash,
+        scope: probe.public.scope,
+        max_age_days: 2,
+    };
+    let (gate, _) = Gate::deploy(chain, owner, &config).unwrap();
+    let challenge = gate.challenge_for(chain, holder.address()).unwrap();
+    assert_ne!(challenge, gate.challenge_for(chain, stranger.address()).unwrap());
+    let (public, proof, _) = query_statement(today, Some(challenge));
+
+    // Not yet anchored: refused by the gate and by the Rust verifier fed from the chain.
+    reverted_with(gate.enter(chain, holder, &proof, &public), "RootNotAccepted");
+    let expect = |roots: Vec<Fr>| Expectations {
+        policy_hash: public.policy_hash,
+        challenge,
+        scope: public.scope,
+        earliest: today.plus(-1),
+        latest: today,
+        accepted_roots: roots,
+    };
+    let pres = f.query.wrap(&public, healthzk_prover::ProofBytes::from_proof(&proof));
+    let verdict = f.query_verifier.verify(&pres, &expect(registry.accepted_roots(chain, issuer.address()).unwrap()));
+    assert_eq!(verdict, Verdict::Rejected(Rejection::RootNotAccepted));
+
+    gas.anchor_next = registry.anchor_root(chain, issuer, &public.issuer_root).unwrap().gas_used;
+    let roots = registry.roots(chain, issuer.address()).unwrap();
+    assert_eq!(roots.iter().map(|r| r.root).collect::<Vec<_>>(), vec![root0, public.issuer_root]);
+    assert!(roots.iter().all(|r| r.revoked_at.is_none() && r.anchored_at > 0));
+    let verdict = f.query_verifier.verify(&pres, &expect(registry.accepted_roots(chain, issuer.address()).unwrap()));
+    assert_eq!(verdict, Verdict::Accepted { nullifier: public.nullifier });
+
+    // Another account cannot use the holder's proof (the challenge is bound to the sender).
+    reverted_with(gate.enter(chain, stranger, &proof, &public), "InvalidProof");
+    // The holder enters once; the nullifier is recorded; replay is refused.
+    assert!(!gate.nullifier_used(chain, &public.nullifier).unwrap());
+    gas.enter = gate.enter(chain, holder, &proof, &public).unwrap().gas_used;
+    assert!(gate.nullifier_used(chain, &public.nullifier).unwrap());
+    reverted_with(gate.enter(chain, holder, &proof, &public), "NullifierUsed");
+
+    // A stale as_of (older than max_age_days) is refused before the proof is checked.
+    let mut stale = public;
+    stale.as_of = today.plus(-3);
+    reverted_with(gate.enter(chain, holder, &proof, &stale), "StaleAsOf");
+
+    // Revocation: only the issuer or the owner; then refused everywhere.
+    reverted_with(registry.revoke_root(chain, stranger, issuer.address(), &public.issuer_root), "NotAuthorized");
+    registry.revoke_root(chain, issuer, issuer.address(), &public.issuer_root).unwrap();
+    reverted_with(registry.revoke_root(chain, issuer, issuer.address(), &public.issuer_root), "AlreadyRevoked");
+    assert!(!registry.is_root_accepted(chain, issuer.address(), &public.issuer_root).unwrap());
+    let accepted = registry.accepted_roots(chain, issuer.address()).unwrap();
+    assert_eq!(accepted, vec![root0]);
+    let verdict = f.query_verifier.verify(&pres, &expect(accepted));
+    assert_eq!(verdict, Verdict::Rejected(Rejection::RootNotAccepted));
+    let roots = registry.roots(chain, issuer.address()).unwrap();
+    assert!(roots[1].revoked_at.is_some());
+    // A fresh proof for another sender does not help: the root itself is refused.
+    let challenge2 = gate.challenge_for(chain, stranger.address()).unwrap();
+    let (public2, proof2, _) = query_statement(today, Some(challenge2));
+    reverted_with(gate.enter(chain, stranger, &proof2, &public2), "RootNotAccepted");
+
+    // Removing the issuer withdraws all its roots.
+    registry.remove_issuer(chain, owner, issuer.address()).unwrap();
+    assert!(registry.accepted_roots(chain, issuer.address()).unwrap().is_empty());
+    assert!(!registry.is_root_accepted(chain, issuer.address(), &root0).unwrap());
+    gas
+}
