@@ -140,6 +140,12 @@ enum Cmd {
         /// A file of accepted issuer roots, one 0x hex per line.
         #[arg(long)]
         roots_file: Option<PathBuf>,
+        /// Accept the roots this issuer (chain address) has anchored and not revoked,
+        /// read from the chain (see --chain, --rpc-url).
+        #[arg(long, value_name = "ISSUER_ADDRESS")]
+        roots_from_chain: Option<String>,
+        #[command(flatten)]
+        chain: crate::chain_cli::ChainOpts,
         /// The verifier's today (default: today, UTC).
         #[arg(long)]
         today: Option<String>,
@@ -150,6 +156,40 @@ enum Cmd {
     /// Export for other ecosystems.
     #[command(subcommand)]
     Export(ExportCmd),
+    /// Chain set-up: create the embedded chain and registry, accredit issuers, deploy
+    /// verifier contracts.
+    #[command(subcommand)]
+    Chain(crate::chain_cli::ChainCmd),
+    /// Anchor the issuer tree's current root on chain (or revoke a root with --revoke).
+    Anchor {
+        #[command(flatten)]
+        issuer: IssuerDir,
+        #[command(flatten)]
+        chain: crate::chain_cli::ChainOpts,
+        /// Revoke this anchored root (0x hex) instead.
+        #[arg(long)]
+        revoke: Option<String>,
+    },
+    /// List an issuer's anchored roots, with times and status.
+    Roots {
+        #[command(flatten)]
+        issuer: crate::chain_cli::IssuerRef,
+        #[command(flatten)]
+        chain: crate::chain_cli::ChainOpts,
+    },
+    /// Write a Solidity verifier contract for a verifying key (for deploying with your own
+    /// tools).
+    ExportVerifier {
+        /// Keys directory.
+        #[arg(long, default_value = "healthzk-data/keys")]
+        keys: PathBuf,
+        /// Which statement's key: credential-query or score-threshold.
+        #[arg(long, default_value = healthzk_core::presentation::STATEMENT_QUERY)]
+        statement: String,
+        /// Output .sol file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run the whole flow in one process: issue 1,000 credentials, prove both vaccination
     /// presets, verify, and show the verifier refusing wrong cases.
     Demo(crate::demo::DemoArgs),
@@ -213,6 +253,12 @@ enum IssuerCmd {
     },
     /// Print every root the tree has had, oldest first, one per line (for --roots-file).
     Roots {
+        #[command(flatten)]
+        issuer: IssuerDir,
+    },
+    /// Print the issuer's chain address (its key, `chain.key` in the issuer directory, is
+    /// created on first use).
+    Address {
         #[command(flatten)]
         issuer: IssuerDir,
     },
@@ -403,7 +449,7 @@ fn load_policy(path: &Path) -> Result<(Policy, healthzk_core::policy::CompiledPo
 }
 
 /// Loads the prover for the keys in `dir` (the pk is checked against the vk's key id).
-fn load_vk(dir: &Path) -> Result<(keys::QueryVerifyingKey, keys::KeyId)> {
+pub fn load_vk(dir: &Path) -> Result<(keys::QueryVerifyingKey, keys::KeyId)> {
     let (vk, _, id) = keys::read_vk(&read(&dir.join(VK_FILE))?).map_err(|e| bad(format!("{VK_FILE}: {e}")))?;
     Ok((vk, id))
 }
@@ -524,6 +570,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             for r in load_tree(&issuer)?.roots {
                 println!("{}", field::to_hex(&r));
             }
+            Ok(0)
+        }
+        Cmd::Issuer(IssuerCmd::Address { issuer }) => {
+            let opts = crate::chain_cli::ChainOpts { chain: PathBuf::new(), rpc_url: None, key_file: None };
+            println!("{}", crate::chain_cli::issuer_account(&opts, &issuer.issuer)?.address());
             Ok(0)
         }
         Cmd::Issuer(IssuerCmd::Path { issuer, index }) => {
@@ -648,6 +699,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             session: Session { policy, model, model_hash, challenge, scope },
             roots,
             roots_file,
+            roots_from_chain,
+            chain,
             today: t,
             tolerance_days,
         } => {
@@ -665,8 +718,18 @@ pub fn run(cli: Cli) -> Result<u8> {
                     accepted.push(parse_fr(&format!("{} line {}", f.display(), i + 1), line.trim())?);
                 }
             }
+            if let Some(issuer) = roots_from_chain {
+                let from_chain = crate::chain_cli::accepted_roots(&chain, &issuer)?;
+                eprintln!("{} accepted root(s) of issuer {issuer} on chain", from_chain.len());
+                if from_chain.is_empty() && accepted.is_empty() {
+                    println!("REJECTED");
+                    eprintln!("rejected: issuer {issuer} has no accepted anchored root (not accredited, none anchored, or all revoked)");
+                    return Ok(1);
+                }
+                accepted.extend(from_chain);
+            }
             if accepted.is_empty() {
-                return Err(bad("no accepted issuer roots: pass --root or --roots-file"));
+                return Err(bad("no accepted issuer roots: pass --root, --roots-file or --roots-from-chain"));
             }
             let today = day_or_today("--today", &t)?;
             let e = Expectations {
@@ -715,6 +778,19 @@ pub fn run(cli: Cli) -> Result<u8> {
             eprintln!("wrote verification_key.json, proof.json, public.json to {}", out.display());
             Ok(0)
         }
+        Cmd::Chain(cmd) => crate::chain_cli::run_chain(cmd),
+        Cmd::Anchor { issuer, chain, revoke } => {
+            let root = load_tree(&issuer)?.tree.root();
+            if revoke.is_none() && load_tree(&issuer)?.tree.is_empty() {
+                return Err(bad(format!(
+                    "{}: the issuer tree is empty; issue a credential first",
+                    issuer.issuer.display()
+                )));
+            }
+            crate::chain_cli::anchor(&chain, &issuer.issuer, root, revoke.as_deref())
+        }
+        Cmd::Roots { issuer, chain } => crate::chain_cli::roots(&chain, &issuer),
+        Cmd::ExportVerifier { keys, statement, out } => crate::chain_cli::export_verifier(&keys, &statement, &out),
         Cmd::Demo(args) => crate::demo::run(args),
     }
 }

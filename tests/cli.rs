@@ -556,3 +556,114 @@ fn score_threshold_through_the_cli() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("these keys serve model"), "{:?}", text(&o));
 }
+
+/// Chain anchoring through the CLI on the embedded chain: `chain init`, an unaccredited
+/// issuer refused, `chain accredit`, `anchor`, `roots`, `verify --roots-from-chain`, then a
+/// revoked root refused; `export-verifier` writes a contract for the key.
+#[test]
+fn anchor_and_verify_against_the_chain_through_the_cli() {
+    let f = Flow::new();
+    let chain = f.path("chain");
+    let issuer = f.path("issuer");
+    let o = run(&["chain", "init", "--chain", s(&chain)]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.starts_with("registry 0x") && out.contains("on chain 1337"), "{out}");
+    let o = run(&["chain", "init", "--chain", s(&chain)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("already holds a chain"), "{:?}", text(&o));
+
+    // Not accredited yet: refused, with the way out named.
+    let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("not an accredited issuer"), "{:?}", text(&o));
+    let address = text(&run(&["issuer", "address", "--issuer", s(&issuer)])).0.trim().to_string();
+    assert!(address.starts_with("0x") && address.len() == 42, "{address}");
+    let o = run(&["chain", "accredit", "--chain", s(&chain), "--issuer-address", &address]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let root = text(&run(&["issuer", "root", "--issuer", s(&issuer)])).0.trim().to_string();
+    assert_eq!(text(&o).0.trim(), format!("anchored {root}"));
+    let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
+    assert!(text(&o).0.contains("already anchored"), "{:?}", text(&o));
+    let o = run(&["roots", "--issuer-address", &address, "--chain", s(&chain)]);
+    let (out, _) = text(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with(&root) && out.trim_end().ends_with("accepted"), "{out}");
+
+    // The holder refreshes the package to the anchored root (a fresh path), proves, and the
+    // verifier takes its roots from the chain.
+    let mut pkg: Value = serde_json::from_slice(&std::fs::read(f.path("good.pkg.json")).unwrap()).unwrap();
+    let path: Value =
+        serde_json::from_str(&text(&run(&["issuer", "path", "--issuer", s(&issuer), "--index", "0"])).0).unwrap();
+    pkg["path"] = path;
+    pkg["issuer_root"] = json!(root);
+    write(f.dir.path(), "fresh.pkg.json", &pkg);
+    let o = f.prove("fresh.pkg.json", "anchored.json");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (presentation, policy) = (f.path("anchored.json"), f.path("policy.json"));
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--keys",
+            s(keys()),
+            "--presentation",
+            s(&presentation),
+            "--policy",
+            s(&policy),
+            "--challenge",
+            &f.challenge,
+            "--scope",
+            "border:FR-CDG",
+            "--today",
+            "2026-11-21",
+            "--chain",
+            s(&chain),
+        ];
+        args.extend(extra);
+        run(&args)
+    };
+    let o = verify(&["--roots-from-chain", &address]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.starts_with("ACCEPTED"), "{:?}", text(&o));
+    // Verifiers without chain access still work from a roots file.
+    let o = f.verify(&f.path("anchored.json"), &f.challenge, &[]);
+    assert_eq!(o.status.code(), Some(0), "a roots file still works: {:?}", text(&o));
+
+    // Revoked: refused by the verifier that reads the chain.
+    let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain), "--revoke", &root]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = verify(&["--roots-from-chain", &address]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).0.starts_with("REJECTED"));
+    let o = run(&["roots", "--issuer-address", &address, "--chain", s(&chain)]);
+    assert!(text(&o).0.contains(" revoked "), "{:?}", text(&o));
+
+    // Bad chain inputs: exit 2, named.
+    for (args, needle) in [
+        (vec!["roots", "--issuer-address", "0x12", "--chain", s(&chain)], "not a 0x-prefixed 20-byte address"),
+        (vec!["roots", "--issuer-address", &address, "--chain", s(&f.path("nochain"))], "healthzk chain init"),
+        (vec!["roots", "--issuer-address", &address, "--rpc-url", "ftp://x"], "only http(s)"),
+        (vec!["anchor", "--issuer", s(&issuer), "--chain", s(&chain), "--revoke", "0x99"], "UnknownRoot"),
+        (
+            vec!["chain", "deploy-verifier", "--chain", s(&chain), "--keys", s(keys()), "--statement", "x"],
+            "--statement",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "{args:?}: {:?}", text(&o));
+    }
+
+    // A verifier contract for the key, deployed and exported.
+    let o = run(&["chain", "deploy-verifier", "--chain", s(&chain), "--keys", s(keys())]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let deployments: Value = serde_json::from_slice(&std::fs::read(chain.join("deployments.json")).unwrap()).unwrap();
+    assert_eq!(deployments["chains"]["1337"]["verifiers"].as_object().unwrap().len(), 1);
+    let sol = f.path("verifier.sol");
+    let o = run(&["export-verifier", "--keys", s(keys()), "--out", s(&sol)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let source = std::fs::read_to_string(&sol).unwrap();
+    assert!(source.contains("contract HealthzkCredentialQueryVerifier is Groth16Verifier"));
+}

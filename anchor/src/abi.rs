@@ -57,10 +57,10 @@ pub fn artifacts() -> [Artifact; 3] {
 /// arguments), a `require` message, a panic code, or the raw bytes.
 pub fn decode_revert(data: &[u8]) -> String {
     if let Ok(e) = AnchorRegistry::AnchorRegistryErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return unwrap_variant(format!("{e:?}"));
     }
     if let Ok(e) = EligibilityGate::EligibilityGateErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return unwrap_variant(format!("{e:?}"));
     }
     if let Some(reason) = alloy_sol_types::decode_revert_reason(data) {
         return reason;
@@ -69,6 +69,16 @@ pub fn decode_revert(data: &[u8]) -> String {
         return "no reason given".into();
     }
     format!("0x{}", hex::encode(data))
+}
+
+/// `NotIssuer(NotIssuer { account: 0x… })` → `NotIssuer { account: 0x… }`.
+fn unwrap_variant(debug: String) -> String {
+    if let Some((name, rest)) = debug.split_once('(') {
+        if rest.starts_with(name) && rest.ends_with(')') {
+            return rest[..rest.len() - 1].to_string();
+        }
+    }
+    debug
 }
 
 /// Decodes a call's return data, naming the function on failure.

@@ -21,3 +21,45 @@ fn recompiling_the_contracts_reproduces_the_committed_artifacts() {
     assert!(o.status.success(), "artifacts differ from a fresh compile:\n{out}\n{err}");
     assert!(out.contains("3 artifacts up to date (solc 0.8.28)"), "{out}");
 }
+
+mod common;
+
+/// `healthzk export-verifier`'s source compiles with the pinned solc, deploys with no
+/// constructor arguments, and accepts a Rust proof (and refuses it for another input).
+#[test]
+fn exported_verifier_compiles_deploys_and_verifies() {
+    use healthzk_anchor::{contracts::VerifierContract, encode, solidity, Account, Chain, EmbeddedChain};
+    use healthzk_core::presentation::STATEMENT_QUERY;
+
+    let f = common::fixture();
+    let vk = &f.query.proving_key().vk;
+    let key_id = healthzk_prover::KeyId::of(vk).0;
+    let source = solidity::export(vk, key_id, STATEMENT_QUERY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sol = dir.path().join("Exported.sol");
+    std::fs::write(&sol, &source).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let o = Command::new("node")
+        .args(["anchor/contracts/compile.mjs", "--extra"])
+        .arg(&sol)
+        .arg("--out")
+        .arg(dir.path())
+        .current_dir(&root)
+        .output()
+        .expect("node must be on PATH");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let name = solidity::contract_name(STATEMENT_QUERY);
+    let artifact: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(format!("{name}.json"))).unwrap()).unwrap();
+    let code = hex::decode(artifact["bytecode"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+
+    let mut chain = EmbeddedChain::in_memory();
+    let receipt = chain.deploy(&Account::random(), code.into()).unwrap();
+    let contract = VerifierContract { address: receipt.contract_address.unwrap() };
+    assert_eq!(contract.key_id(&mut chain).unwrap(), key_id);
+    let (public, proof, _) = common::query_statement(healthzk_core::day::Day(20_000), None);
+    assert!(contract.verify(&mut chain, &proof, &public).unwrap());
+    let mut inputs = encode::public_inputs(&public);
+    inputs[3] += alloy_primitives::U256::from(1);
+    assert!(!contract.verify_words(&mut chain, encode::proof(&proof), inputs).unwrap());
+}

@@ -1,0 +1,321 @@
+//! Chain commands: `chain init|accredit|deploy-verifier`, `anchor`, `roots`, `export-verifier`,
+//! and the accepted roots `verify` reads from the chain.
+//!
+//! The embedded chain (revm, state in `--chain`) is the default and needs no set-up beyond
+//! `chain init`; `--rpc-url` selects any EVM JSON-RPC endpoint instead. Either way the
+//! contract addresses are kept in `--chain`/deployments.json, per chain id.
+
+use crate::cli::{bad, write_atomic};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use healthzk_anchor::{
+    contracts::{Registry, VerifierContract},
+    deployments::{ChainDeployment, Deployments, VerifierEntry},
+    Account, Chain, EmbeddedChain, Error, RpcChain,
+};
+use healthzk_core::{day::Day, field, Fr};
+use std::path::{Path, PathBuf};
+
+/// Which chain, and as whom.
+#[derive(Args, Debug, Clone)]
+pub struct ChainOpts {
+    /// Chain directory: the embedded chain's state, its owner key, and the contract
+    /// addresses of every chain used from this data dir (deployments.json).
+    #[arg(long, default_value = "healthzk-data/chain")]
+    pub chain: PathBuf,
+    /// Use this EVM JSON-RPC endpoint (http or https) instead of the embedded chain.
+    #[arg(long)]
+    pub rpc_url: Option<String>,
+    /// Key file (hex private key) of the sending account. Default: the role's own key in the
+    /// data dir; with --rpc-url, the HEALTHZK_CHAIN_KEY environment variable if set.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+}
+
+/// Key file of the embedded chain's owner (registry owner), inside the chain directory.
+const OWNER_KEY: &str = "owner.key";
+/// Key file of an issuer's chain account, inside the issuer directory.
+pub const ISSUER_KEY: &str = "chain.key";
+
+#[derive(Subcommand, Debug)]
+pub enum ChainCmd {
+    /// Create the embedded chain (or, with --rpc-url, use that chain) and deploy the
+    /// AnchorRegistry, owned by the sending account.
+    Init {
+        #[command(flatten)]
+        opts: ChainOpts,
+    },
+    /// Accredit an issuer (registry owner only); with --remove, withdraw the accreditation
+    /// (all its roots stop being accepted).
+    Accredit {
+        #[command(flatten)]
+        opts: ChainOpts,
+        #[command(flatten)]
+        issuer: IssuerRef,
+        /// Withdraw instead of grant.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Deploy a Groth16Verifier contract for the verifying key in --keys.
+    DeployVerifier {
+        #[command(flatten)]
+        opts: ChainOpts,
+        /// Keys directory.
+        #[arg(long, default_value = "healthzk-data/keys")]
+        keys: PathBuf,
+        /// Which statement's key: credential-query or score-threshold.
+        #[arg(long, default_value = healthzk_core::presentation::STATEMENT_QUERY)]
+        statement: String,
+    },
+}
+
+/// An issuer, by its directory (whose chain key gives the address) or by address.
+#[derive(Args, Debug, Clone)]
+#[group(required = true, multiple = false)]
+pub struct IssuerRef {
+    /// Issuer directory (its chain account is `chain.key` there).
+    #[arg(long = "issuer")]
+    pub dir: Option<PathBuf>,
+    /// The issuer's chain address (0x, 20 bytes).
+    #[arg(long = "issuer-address")]
+    pub address: Option<String>,
+}
+
+fn chain_err(e: Error) -> anyhow::Error {
+    match e {
+        Error::Reverted(reason) => bad(format!("the chain refused the transaction: {}", hint(&reason))),
+        other => bad(other.to_string()),
+    }
+}
+
+fn hint(reason: &str) -> String {
+    if reason.starts_with("NotIssuer") {
+        format!(
+            "{reason} — this account is not an accredited issuer; the registry owner runs `healthzk chain accredit`"
+        )
+    } else if reason.starts_with("NotOwner") {
+        format!("{reason} — only the registry owner may do this")
+    } else {
+        reason.to_string()
+    }
+}
+
+/// The chain the options select.
+pub fn open(opts: &ChainOpts) -> Result<Box<dyn Chain>> {
+    match &opts.rpc_url {
+        Some(url) => Ok(Box::new(RpcChain::connect(url).map_err(chain_err)?)),
+        None => Ok(Box::new(EmbeddedChain::open(&opts.chain).map_err(chain_err)?)),
+    }
+}
+
+/// The sending account: --key-file, else (JSON-RPC) HEALTHZK_CHAIN_KEY, else the role's key
+/// file `default` (created on first use if `create`).
+fn account(opts: &ChainOpts, default: Option<&Path>, create: bool) -> Result<Account> {
+    if let Some(f) = &opts.key_file {
+        return Account::load(f).map_err(chain_err);
+    }
+    if opts.rpc_url.is_some() {
+        if let Some(a) = Account::from_env().map_err(chain_err)? {
+            return Ok(a);
+        }
+    }
+    match default {
+        Some(path) if create => Account::load_or_create(path).map_err(chain_err),
+        Some(path) if path.exists() => Account::load(path).map_err(chain_err),
+        _ => Err(bad(format!(
+            "no key for the sending account: pass --key-file{}",
+            if opts.rpc_url.is_some() { " or set HEALTHZK_CHAIN_KEY" } else { "" }
+        ))),
+    }
+}
+
+fn owner(opts: &ChainOpts) -> Result<Account> {
+    let default = opts.rpc_url.is_none().then(|| opts.chain.join(OWNER_KEY));
+    account(opts, default.as_deref(), false)
+}
+
+/// The issuer's chain account (its key in the issuer directory, created on first use).
+pub fn issuer_account(opts: &ChainOpts, issuer_dir: &Path) -> Result<Account> {
+    account(opts, Some(&issuer_dir.join(ISSUER_KEY)), true)
+}
+
+fn parse_address(s: &str) -> Result<alloy_primitives::Address> {
+    s.parse().map_err(|_| bad(format!("--issuer-address {s:?}: not a 0x-prefixed 20-byte address")))
+}
+
+fn issuer_address(opts: &ChainOpts, r: &IssuerRef) -> Result<alloy_primitives::Address> {
+    match (&r.dir, &r.address) {
+        (_, Some(a)) => parse_address(a),
+        (Some(d), None) => {
+            Ok(account(&ChainOpts { key_file: None, ..opts.clone() }, Some(&d.join(ISSUER_KEY)), true)?.address())
+        }
+        (None, None) => Err(bad("pass --issuer DIR or --issuer-address 0x…")),
+    }
+}
+
+fn deployment(opts: &ChainOpts, chain: &dyn Chain) -> Result<(Deployments, ChainDeployment)> {
+    let d = Deployments::load(&opts.chain).map_err(chain_err)?;
+    let c = d.require(chain.chain_id()).map_err(chain_err)?.clone();
+    Ok((d, c))
+}
+
+fn registry(opts: &ChainOpts, chain: &dyn Chain) -> Result<Registry> {
+    Ok(Registry { address: deployment(opts, chain)?.1.registry })
+}
+
+fn when(unix: u64) -> String {
+    let day = Day((unix / 86_400) as u32);
+    let s = unix % 86_400;
+    format!("{day} {:02}:{:02}:{:02} UTC", s / 3600, s / 60 % 60, s % 60)
+}
+
+pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
+    match cmd {
+        ChainCmd::Init { opts } => {
+            let (mut chain, owner): (Box<dyn Chain>, Account) = match &opts.rpc_url {
+                None => {
+                    if EmbeddedChain::exists(&opts.chain) {
+                        return Err(bad(format!("{} already holds a chain", opts.chain.display())));
+                    }
+                    let chain = EmbeddedChain::create(&opts.chain).map_err(chain_err)?;
+                    let owner = match &opts.key_file {
+                        Some(f) => Account::load(f).map_err(chain_err)?,
+                        None => Account::load_or_create(&opts.chain.join(OWNER_KEY)).map_err(chain_err)?,
+                    };
+                    (Box::new(chain), owner)
+                }
+                Some(_) => {
+                    let chain = open(&opts)?;
+                    (chain, owner(&opts)?)
+                }
+            };
+            let mut d = Deployments::load(&opts.chain).map_err(chain_err)?;
+            if let Some(c) = d.chain(chain.chain_id()) {
+                return Err(bad(format!(
+                    "chain {} already has a registry at {} (see {})",
+                    chain.chain_id(),
+                    c.registry,
+                    opts.chain.join(healthzk_anchor::deployments::DEPLOYMENTS_FILE).display()
+                )));
+            }
+            let (registry, receipt) = Registry::deploy(chain.as_mut(), &owner).map_err(chain_err)?;
+            d.chains.insert(
+                chain.chain_id().to_string(),
+                ChainDeployment { registry: registry.address, owner: owner.address(), verifiers: Default::default() },
+            );
+            d.save(&opts.chain).map_err(chain_err)?;
+            if opts.rpc_url.is_none() {
+                eprintln!("embedded chain created in {}", opts.chain.display());
+            }
+            eprintln!("registry owner {} (gas {})", owner.address(), receipt.gas_used);
+            println!("registry {} on chain {}", registry.address, chain.chain_id());
+            Ok(0)
+        }
+        ChainCmd::Accredit { opts, issuer, remove } => {
+            let mut chain = open(&opts)?;
+            let reg = registry(&opts, chain.as_ref())?;
+            let who = issuer_address(&opts, &issuer)?;
+            let owner = owner(&opts)?;
+            let receipt = if remove {
+                reg.remove_issuer(chain.as_mut(), &owner, who)
+            } else {
+                reg.accredit_issuer(chain.as_mut(), &owner, who)
+            }
+            .map_err(chain_err)?;
+            println!("issuer {who} {} (gas {})", if remove { "removed" } else { "accredited" }, receipt.gas_used);
+            Ok(0)
+        }
+        ChainCmd::DeployVerifier { opts, keys, statement } => {
+            use healthzk_core::presentation::{STATEMENT_QUERY, STATEMENT_SCORE};
+            let (vk, id) = match statement.as_str() {
+                STATEMENT_QUERY => crate::cli::load_vk(&keys)?,
+                STATEMENT_SCORE => crate::score_cli::load_vk(&keys)?,
+                other => {
+                    return Err(bad(format!("--statement {other:?}: expected {STATEMENT_QUERY} or {STATEMENT_SCORE}")))
+                }
+            };
+            let mut chain = open(&opts)?;
+            let (mut d, _) = deployment(&opts, chain.as_ref())?;
+            let from = owner(&opts)?;
+            let (contract, receipt) = VerifierContract::deploy(chain.as_mut(), &from, &vk, id.0).map_err(chain_err)?;
+            let entry = d.chain_mut(chain.chain_id()).expect("checked above");
+            entry
+                .verifiers
+                .insert(id.to_hex(), VerifierEntry { statement: statement.clone(), address: contract.address });
+            d.save(&opts.chain).map_err(chain_err)?;
+            eprintln!("key id {id} (gas {})", receipt.gas_used);
+            println!("verifier {} for {statement}", contract.address);
+            Ok(0)
+        }
+    }
+}
+
+/// `healthzk anchor`: anchors the issuer tree's current root, or revokes one.
+pub fn anchor(opts: &ChainOpts, issuer_dir: &Path, root: Fr, revoke: Option<&str>) -> Result<u8> {
+    let mut chain = open(opts)?;
+    let reg = registry(opts, chain.as_ref())?;
+    let me = issuer_account(opts, issuer_dir)?;
+    if let Some(r) = revoke {
+        let r = field::parse_hex("--revoke", r).map_err(|e| bad(e.to_string()))?;
+        let receipt = reg.revoke_root(chain.as_mut(), &me, me.address(), &r).map_err(chain_err)?;
+        println!("revoked {} (gas {})", field::to_hex(&r), receipt.gas_used);
+        return Ok(0);
+    }
+    if reg.is_root_accepted(chain.as_mut(), me.address(), &root).map_err(chain_err)? {
+        println!("root {} is already anchored", field::to_hex(&root));
+        return Ok(0);
+    }
+    let receipt = reg.anchor_root(chain.as_mut(), &me, &root).map_err(chain_err)?;
+    eprintln!("issuer {} anchored at {} (gas {})", me.address(), when(receipt.block_timestamp), receipt.gas_used);
+    println!("anchored {}", field::to_hex(&root));
+    Ok(0)
+}
+
+/// `healthzk roots`: the issuer's on-chain root history.
+pub fn roots(opts: &ChainOpts, issuer: &IssuerRef) -> Result<u8> {
+    let mut chain = open(opts)?;
+    let reg = registry(opts, chain.as_ref())?;
+    let who = issuer_address(opts, issuer)?;
+    let accredited = reg.is_issuer(chain.as_mut(), who).map_err(chain_err)?;
+    let history = reg.roots(chain.as_mut(), who).map_err(chain_err)?;
+    eprintln!(
+        "issuer {who}: {}, {} root(s) anchored",
+        if accredited { "accredited" } else { "NOT accredited (no root is accepted)" },
+        history.len()
+    );
+    for r in history {
+        let status = match r.revoked_at {
+            Some(t) => format!("revoked {}", when(t)),
+            None if accredited => "accepted".into(),
+            None => "not accepted".into(),
+        };
+        println!("{} anchored {} {status}", field::to_hex(&r.root), when(r.anchored_at));
+    }
+    Ok(0)
+}
+
+/// The roots a verifier accepts for an issuer, read from the chain.
+pub fn accepted_roots(opts: &ChainOpts, issuer: &str) -> Result<Vec<Fr>> {
+    let who = parse_address(issuer)?;
+    let mut chain = open(opts)?;
+    let reg = registry(opts, chain.as_ref())?;
+    reg.accepted_roots(chain.as_mut(), who).map_err(chain_err)
+}
+
+/// `healthzk export-verifier`: the Solidity verifier for a key, with the key as constants.
+pub fn export_verifier(keys: &Path, statement: &str, out: &Path) -> Result<u8> {
+    use healthzk_core::presentation::{STATEMENT_QUERY, STATEMENT_SCORE};
+    let (vk, id) = match statement {
+        STATEMENT_QUERY => crate::cli::load_vk(keys)?,
+        STATEMENT_SCORE => crate::score_cli::load_vk(keys)?,
+        other => return Err(bad(format!("--statement {other:?}: expected {STATEMENT_QUERY} or {STATEMENT_SCORE}"))),
+    };
+    let source = healthzk_anchor::solidity::export(&vk, id.0, statement).map_err(|e| bad(e.to_string()))?;
+    write_atomic(out, source.as_bytes())?;
+    eprintln!(
+        "wrote {} ({} for key id {id}; compile with solc ≥ 0.8.24, evmVersion cancun or later)",
+        out.display(),
+        healthzk_anchor::solidity::contract_name(statement)
+    );
+    Ok(0)
+}
