@@ -34,6 +34,8 @@ pub struct ChainOpts {
 
 /// Key file of the embedded chain's owner (registry owner), inside the chain directory.
 const OWNER_KEY: &str = "owner.key";
+/// Default key file of a model publisher's chain account, inside the chain directory.
+const PUBLISHER_KEY: &str = "publisher.key";
 /// Key file of an issuer's chain account, inside the issuer directory.
 pub const ISSUER_KEY: &str = "chain.key";
 
@@ -55,6 +57,24 @@ pub enum ChainCmd {
         /// Withdraw instead of grant.
         #[arg(long)]
         remove: bool,
+    },
+    /// Accredit a model publisher (an insurer or regulator that registers score models;
+    /// registry owner only); with --remove, withdraw it (its models stop being accepted).
+    AccreditPublisher {
+        #[command(flatten)]
+        opts: ChainOpts,
+        /// The publisher's chain address (0x, 20 bytes).
+        #[arg(long)]
+        address: String,
+        /// Withdraw instead of grant.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Print the chain address of a key file (creating the key, mode 0600, if there is none).
+    Address {
+        /// The key file.
+        #[arg(long)]
+        key_file: PathBuf,
     },
     /// Deploy a Groth16Verifier contract for the verifying key in --keys.
     DeployVerifier {
@@ -89,7 +109,9 @@ fn chain_err(e: Error) -> anyhow::Error {
 }
 
 fn hint(reason: &str) -> String {
-    if reason.starts_with("NotIssuer") {
+    if reason.starts_with("NotModelPublisher") {
+        format!("{reason} — this account is not an accredited model publisher; the registry owner runs `healthzk chain accredit-publisher`")
+    } else if reason.starts_with("NotIssuer") {
         format!(
             "{reason} — this account is not an accredited issuer; the registry owner runs `healthzk chain accredit`"
         )
@@ -139,13 +161,13 @@ pub fn issuer_account(opts: &ChainOpts, issuer_dir: &Path) -> Result<Account> {
     account(opts, Some(&issuer_dir.join(ISSUER_KEY)), true)
 }
 
-fn parse_address(s: &str) -> Result<alloy_primitives::Address> {
-    s.parse().map_err(|_| bad(format!("--issuer-address {s:?}: not a 0x-prefixed 20-byte address")))
+fn parse_address(flag: &str, s: &str) -> Result<alloy_primitives::Address> {
+    s.parse().map_err(|_| bad(format!("{flag} {s:?}: not a 0x-prefixed 20-byte address")))
 }
 
 fn issuer_address(opts: &ChainOpts, r: &IssuerRef) -> Result<alloy_primitives::Address> {
     match (&r.dir, &r.address) {
-        (_, Some(a)) => parse_address(a),
+        (_, Some(a)) => parse_address("--issuer-address", a),
         (Some(d), None) => {
             Ok(account(&ChainOpts { key_file: None, ..opts.clone() }, Some(&d.join(ISSUER_KEY)), true)?.address())
         }
@@ -225,6 +247,28 @@ pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
             println!("issuer {who} {} (gas {})", if remove { "removed" } else { "accredited" }, receipt.gas_used);
             Ok(0)
         }
+        ChainCmd::Address { key_file } => {
+            println!("{}", Account::load_or_create(&key_file).map_err(chain_err)?.address());
+            Ok(0)
+        }
+        ChainCmd::AccreditPublisher { opts, address, remove } => {
+            let mut chain = open(&opts)?;
+            let reg = registry(&opts, chain.as_ref())?;
+            let who = parse_address("--address", &address)?;
+            let owner = owner(&opts)?;
+            let receipt = if remove {
+                reg.remove_model_publisher(chain.as_mut(), &owner, who)
+            } else {
+                reg.accredit_model_publisher(chain.as_mut(), &owner, who)
+            }
+            .map_err(chain_err)?;
+            println!(
+                "model publisher {who} {} (gas {})",
+                if remove { "removed" } else { "accredited" },
+                receipt.gas_used
+            );
+            Ok(0)
+        }
         ChainCmd::DeployVerifier { opts, keys, statement } => {
             use healthzk_core::presentation::{STATEMENT_QUERY, STATEMENT_SCORE};
             let (vk, id) = match statement.as_str() {
@@ -296,7 +340,7 @@ pub fn roots(opts: &ChainOpts, issuer: &IssuerRef) -> Result<u8> {
 
 /// The roots a verifier accepts for an issuer, read from the chain.
 pub fn accepted_roots(opts: &ChainOpts, issuer: &str) -> Result<Vec<Fr>> {
-    let who = parse_address(issuer)?;
+    let who = parse_address("--roots-from-chain", issuer)?;
     let mut chain = open(opts)?;
     let reg = registry(opts, chain.as_ref())?;
     reg.accepted_roots(chain.as_mut(), who).map_err(chain_err)
@@ -318,4 +362,27 @@ pub fn export_verifier(keys: &Path, statement: &str, out: &Path) -> Result<u8> {
         healthzk_anchor::solidity::contract_name(statement)
     );
     Ok(0)
+}
+
+/// `healthzk model register`: registers a model hash on chain from a model publisher's account
+/// (`--key-file`, or `publisher.key` in the chain directory, created on first use).
+pub fn register_model(opts: &ChainOpts, hash: Fr) -> Result<u8> {
+    let mut chain = open(opts)?;
+    let reg = registry(opts, chain.as_ref())?;
+    let me = account(opts, Some(&opts.chain.join(PUBLISHER_KEY)), true)?;
+    if reg.is_model_accepted(chain.as_mut(), &hash).map_err(chain_err)? {
+        println!("model {} is already registered", field::to_hex(&hash));
+        return Ok(0);
+    }
+    let receipt = reg.register_model(chain.as_mut(), &me, &hash).map_err(chain_err)?;
+    eprintln!("publisher {} (gas {})", me.address(), receipt.gas_used);
+    println!("registered {}", field::to_hex(&hash));
+    Ok(0)
+}
+
+/// Whether the registry accepts a model hash (registered, unrevoked, publisher accredited).
+pub fn model_accepted(opts: &ChainOpts, hash: &Fr) -> Result<bool> {
+    let mut chain = open(opts)?;
+    let reg = registry(opts, chain.as_ref())?;
+    reg.is_model_accepted(chain.as_mut(), hash).map_err(chain_err)
 }

@@ -141,7 +141,8 @@ enum Cmd {
         #[arg(long)]
         roots_file: Option<PathBuf>,
         /// Accept the roots this issuer (chain address) has anchored and not revoked,
-        /// read from the chain (see --chain, --rpc-url).
+        /// read from the chain (see --chain, --rpc-url); for a score presentation, also
+        /// require its model hash to be registered there.
         #[arg(long, value_name = "ISSUER_ADDRESS")]
         roots_from_chain: Option<String>,
         #[command(flatten)]
@@ -316,6 +317,17 @@ enum ModelCmd {
         /// Output model file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Register a model's hash on chain (from an accredited model publisher's account).
+    Register {
+        /// Model JSON (its hash is registered).
+        #[arg(long, required_unless_present = "model_hash", conflicts_with = "model_hash")]
+        model: Option<PathBuf>,
+        /// Or the model hash itself (0x hex).
+        #[arg(long)]
+        model_hash: Option<String>,
+        #[command(flatten)]
+        chain: crate::chain_cli::ChainOpts,
     },
     /// Validate a model file and print its hash; with --expect, refuse (exit 2) a model whose
     /// hash is not the registered one.
@@ -604,6 +616,14 @@ pub fn run(cli: Cli) -> Result<u8> {
             eprintln!("model hash {}", field::to_hex(&model.hash()?));
             Ok(0)
         }
+        Cmd::Model(ModelCmd::Register { model, model_hash, chain }) => {
+            let hash = match (model, model_hash) {
+                (Some(m), _) => load_model(&m, None)?.1,
+                (None, Some(h)) => parse_fr("--model-hash", &h)?,
+                (None, None) => return Err(bad("pass --model or --model-hash")),
+            };
+            crate::chain_cli::register_model(&chain, hash)
+        }
         Cmd::Model(ModelCmd::Hash { model, expect }) => {
             let (_, hash) = load_model(&model, expect.as_deref())?;
             println!("{}", field::to_hex(&hash));
@@ -705,6 +725,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             tolerance_days,
         } => {
             let pres: Presentation = read_json(&presentation, "presentation")?;
+            let is_model = model.is_some() || model_hash.is_some();
             let (expected_hash, verifier) = match (policy, model, model_hash) {
                 (Some(policy), None, None) => (load_policy(&policy)?.1.hash(), load_verifier(&k.keys)?),
                 (None, Some(model), None) => (load_model(&model, None)?.1, crate::score_cli::load_verifier(&k.keys)?),
@@ -727,6 +748,14 @@ pub fn run(cli: Cli) -> Result<u8> {
                     return Ok(1);
                 }
                 accepted.extend(from_chain);
+                if is_model && !crate::chain_cli::model_accepted(&chain, &expected_hash)? {
+                    println!("REJECTED");
+                    eprintln!(
+                        "rejected: model {} is not registered on chain (or revoked, or its publisher removed)",
+                        field::to_hex(&expected_hash)
+                    );
+                    return Ok(1);
+                }
             }
             if accepted.is_empty() {
                 return Err(bad("no accepted issuer roots: pass --root, --roots-file or --roots-from-chain"));

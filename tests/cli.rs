@@ -214,8 +214,12 @@ fn demo_runs_the_whole_flow() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     assert!(out.contains("hospital issued 1000 credentials"), "{out}");
-    // Two travellers' presets, and the insurer's two models for grace.
-    assert_eq!(out.matches("ACCEPTED").count(), 4, "{out}");
+    // Two travellers' presets, alice with roots from the chain, and the insurer's two models
+    // for grace.
+    assert_eq!(out.matches("ACCEPTED").count(), 5, "{out}");
+    assert!(out.contains("alice at the gate contract         ADMITTED on chain"), "{out}");
+    assert!(out.contains("REFUSED on chain: NullifierUsed"), "{out}");
+    assert!(out.contains("alice after the root is revoked    REJECTED: issuer root is not an accepted"), "{out}");
     assert!(out.matches("REJECTED").count() >= 11, "{out}");
     assert_eq!(out.matches("henry: risk above 0.2              honest prover refuses: the score").count(), 2, "{out}");
     assert!(out.contains("henry: unregistered laxer model    REJECTED: policy hash does not match"), "{out}");
@@ -655,6 +659,20 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {:?}", text(&o));
         assert!(text(&o).1.contains(needle), "{args:?}: {:?}", text(&o));
     }
+
+    // A model publisher registers a model hash.
+    let publisher_key = f.path("publisher.key");
+    let publisher = text(&run(&["chain", "address", "--key-file", s(&publisher_key)])).0.trim().to_string();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/diabetes-progression-lr.model.json");
+    let register = ["model", "register", "--model", s(&model), "--chain", s(&chain), "--key-file", s(&publisher_key)];
+    let o = run(&register);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("not an accredited model publisher"), "{:?}", text(&o));
+    let o = run(&["chain", "accredit-publisher", "--chain", s(&chain), "--address", &publisher]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = run(&register);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.starts_with("registered 0x"), "{:?}", text(&o));
 
     // A verifier contract for the key, deployed and exported.
     let o = run(&["chain", "deploy-verifier", "--chain", s(&chain), "--keys", s(keys())]);

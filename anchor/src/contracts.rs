@@ -87,6 +87,16 @@ impl Registry {
         self.send(chain, owner, R::accreditModelPublisherCall { publisher })
     }
 
+    /// Withdraws a model publisher's accreditation (owner only); its models stop being accepted.
+    pub fn remove_model_publisher(
+        &self,
+        chain: &mut dyn Chain,
+        owner: &Account,
+        publisher: Address,
+    ) -> Result<Receipt, Error> {
+        self.send(chain, owner, R::removeModelPublisherCall { publisher })
+    }
+
     /// Whether `issuer` is accredited.
     pub fn is_issuer(&self, chain: &mut dyn Chain, issuer: Address) -> Result<bool, Error> {
         view(chain, self.address, R::isIssuerCall::new((issuer,)))

@@ -252,6 +252,17 @@ pub fn registry_and_gate_suite(
     let (public2, proof2, _) = query_statement(today, Some(challenge2));
     reverted_with(gate.enter(chain, stranger, &proof2, &public2), "RootNotAccepted");
 
+    // Model hashes: accredited publishers register them; removal withdraws them.
+    let model_hash = f.model.hash().unwrap();
+    reverted_with(registry.register_model(chain, stranger, &model_hash), "NotModelPublisher");
+    registry.accredit_model_publisher(chain, owner, stranger.address()).unwrap();
+    assert!(!registry.is_model_accepted(chain, &model_hash).unwrap());
+    registry.register_model(chain, stranger, &model_hash).unwrap();
+    assert!(registry.is_model_accepted(chain, &model_hash).unwrap());
+    reverted_with(registry.register_model(chain, stranger, &model_hash), "AlreadyRegistered");
+    registry.remove_model_publisher(chain, owner, stranger.address()).unwrap();
+    assert!(!registry.is_model_accepted(chain, &model_hash).unwrap());
+
     // Removing the issuer withdraws all its roots.
     registry.remove_issuer(chain, owner, issuer.address()).unwrap();
     assert!(registry.accepted_roots(chain, issuer.address()).unwrap().is_empty());
