@@ -101,9 +101,12 @@ pub struct IssuerRef {
     pub address: Option<String>,
 }
 
+/// Reverts, bad keys, unusable state files and unreachable nodes are the user's to fix
+/// (exit 2); failing to read or write our own files is internal (exit 3).
 fn chain_err(e: Error) -> anyhow::Error {
     match e {
         Error::Reverted(reason) => bad(format!("the chain refused the transaction: {}", hint(&reason))),
+        e @ Error::Io { .. } => anyhow::Error::new(e),
         other => bad(other.to_string()),
     }
 }
@@ -114,6 +117,10 @@ fn hint(reason: &str) -> String {
     } else if reason.starts_with("NotIssuer") {
         format!(
             "{reason} — this account is not an accredited issuer; the registry owner runs `healthzk chain accredit`"
+        )
+    } else if reason.starts_with("AlreadyAnchored") {
+        format!(
+            "{reason} — a root is anchored once; a revoked root stays revoked (issue a credential to get a new root)"
         )
     } else if reason.starts_with("NotOwner") {
         format!("{reason} — only the registry owner may do this")
@@ -133,8 +140,13 @@ pub fn open(opts: &ChainOpts) -> Result<Box<dyn Chain>> {
 /// The sending account: --key-file, else (JSON-RPC) HEALTHZK_CHAIN_KEY, else the role's key
 /// file `default` (created on first use if `create`).
 fn account(opts: &ChainOpts, default: Option<&Path>, create: bool) -> Result<Account> {
+    // Precedence: --key-file, then the role's own key file, then (JSON-RPC only) the
+    // environment, then a fresh key for roles that may create one.
     if let Some(f) = &opts.key_file {
         return Account::load(f).map_err(chain_err);
+    }
+    if let Some(path) = default.filter(|p| p.exists()) {
+        return Account::load(path).map_err(chain_err);
     }
     if opts.rpc_url.is_some() {
         if let Some(a) = Account::from_env().map_err(chain_err)? {
@@ -143,7 +155,6 @@ fn account(opts: &ChainOpts, default: Option<&Path>, create: bool) -> Result<Acc
     }
     match default {
         Some(path) if create => Account::load_or_create(path).map_err(chain_err),
-        Some(path) if path.exists() => Account::load(path).map_err(chain_err),
         _ => Err(bad(format!(
             "no key for the sending account: pass --key-file{}",
             if opts.rpc_url.is_some() { " or set HEALTHZK_CHAIN_KEY" } else { "" }
@@ -165,11 +176,20 @@ fn parse_address(flag: &str, s: &str) -> Result<alloy_primitives::Address> {
     s.parse().map_err(|_| bad(format!("{flag} {s:?}: not a 0x-prefixed 20-byte address")))
 }
 
-fn issuer_address(opts: &ChainOpts, r: &IssuerRef) -> Result<alloy_primitives::Address> {
+fn issuer_address(_opts: &ChainOpts, r: &IssuerRef) -> Result<alloy_primitives::Address> {
     match (&r.dir, &r.address) {
         (_, Some(a)) => parse_address("--issuer-address", a),
         (Some(d), None) => {
-            Ok(account(&ChainOpts { key_file: None, ..opts.clone() }, Some(&d.join(ISSUER_KEY)), true)?.address())
+            // A lookup: the issuer's own key file, never the sender's key, never a new key.
+            let path = d.join(ISSUER_KEY);
+            if !path.exists() {
+                return Err(bad(format!(
+                    "{} has no chain key ({ISSUER_KEY}); the issuer creates it with `healthzk issuer address --issuer {}`",
+                    d.display(),
+                    d.display()
+                )));
+            }
+            Ok(Account::load(&path).map_err(chain_err)?.address())
         }
         (None, None) => Err(bad("pass --issuer DIR or --issuer-address 0x…")),
     }
@@ -194,24 +214,31 @@ fn when(unix: u64) -> String {
 pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
     match cmd {
         ChainCmd::Init { opts } => {
+            // Everything that can fail on input is checked before the chain is created, and
+            // an embedded chain created by an interrupted init (no registry yet) is resumed.
+            let d = Deployments::load(&opts.chain).map_err(chain_err)?;
             let (mut chain, owner): (Box<dyn Chain>, Account) = match &opts.rpc_url {
                 None => {
-                    if EmbeddedChain::exists(&opts.chain) {
-                        return Err(bad(format!("{} already holds a chain", opts.chain.display())));
-                    }
-                    let chain = EmbeddedChain::create(&opts.chain).map_err(chain_err)?;
                     let owner = match &opts.key_file {
                         Some(f) => Account::load(f).map_err(chain_err)?,
                         None => Account::load_or_create(&opts.chain.join(OWNER_KEY)).map_err(chain_err)?,
                     };
+                    let chain = if EmbeddedChain::exists(&opts.chain) {
+                        if d.chain(healthzk_anchor::embedded::EMBEDDED_CHAIN_ID).is_some() {
+                            return Err(bad(format!("{} already holds a chain", opts.chain.display())));
+                        }
+                        EmbeddedChain::open(&opts.chain).map_err(chain_err)?
+                    } else {
+                        EmbeddedChain::create(&opts.chain).map_err(chain_err)?
+                    };
                     (Box::new(chain), owner)
                 }
                 Some(_) => {
-                    let chain = open(&opts)?;
-                    (chain, owner(&opts)?)
+                    let owner = owner(&opts)?;
+                    (open(&opts)?, owner)
                 }
             };
-            let mut d = Deployments::load(&opts.chain).map_err(chain_err)?;
+            let mut d = d;
             if let Some(c) = d.chain(chain.chain_id()) {
                 return Err(bad(format!(
                     "chain {} already has a registry at {} (see {})",
@@ -338,12 +365,13 @@ pub fn roots(opts: &ChainOpts, issuer: &IssuerRef) -> Result<u8> {
     Ok(0)
 }
 
-/// The roots a verifier accepts for an issuer, read from the chain.
-pub fn accepted_roots(opts: &ChainOpts, issuer: &str) -> Result<Vec<Fr>> {
+/// Whether the registry accepts `root` for the issuer at `issuer` (accredited, anchored, not
+/// revoked): one view call, authoritative, whatever the length of the issuer's history.
+pub fn root_accepted(opts: &ChainOpts, issuer: &str, root: &Fr) -> Result<bool> {
     let who = parse_address("--roots-from-chain", issuer)?;
     let mut chain = open(opts)?;
     let reg = registry(opts, chain.as_ref())?;
-    reg.accepted_roots(chain.as_mut(), who).map_err(chain_err)
+    reg.is_root_accepted(chain.as_mut(), who, root).map_err(chain_err)
 }
 
 /// `healthzk export-verifier`: the Solidity verifier for a key, with the key as constants.

@@ -739,15 +739,16 @@ pub fn run(cli: Cli) -> Result<u8> {
                     accepted.push(parse_fr(&format!("{} line {}", f.display(), i + 1), line.trim())?);
                 }
             }
-            if let Some(issuer) = roots_from_chain {
-                let from_chain = crate::chain_cli::accepted_roots(&chain, &issuer)?;
-                eprintln!("{} accepted root(s) of issuer {issuer} on chain", from_chain.len());
-                if from_chain.is_empty() && accepted.is_empty() {
-                    println!("REJECTED");
-                    eprintln!("rejected: issuer {issuer} has no accepted anchored root (not accredited, none anchored, or all revoked)");
-                    return Ok(1);
+            if let Some(issuer) = &roots_from_chain {
+                // The presentation's own root, checked on chain (a malformed root is left for
+                // the verifier to name).
+                if let Ok(root) = field::parse_hex("issuer_root", &pres.public.issuer_root) {
+                    if crate::chain_cli::root_accepted(&chain, issuer, &root)? {
+                        accepted.push(root);
+                    } else {
+                        eprintln!("the chain does not accept this root for issuer {issuer} (not anchored, revoked, or the issuer not accredited)");
+                    }
                 }
-                accepted.extend(from_chain);
                 if is_model && !crate::chain_cli::model_accepted(&chain, &expected_hash)? {
                     println!("REJECTED");
                     eprintln!(
@@ -756,8 +757,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                     );
                     return Ok(1);
                 }
-            }
-            if accepted.is_empty() {
+            } else if accepted.is_empty() {
                 return Err(bad("no accepted issuer roots: pass --root, --roots-file or --roots-from-chain"));
             }
             let today = day_or_today("--today", &t)?;

@@ -590,6 +590,7 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
     let root = text(&run(&["issuer", "root", "--issuer", s(&issuer)])).0.trim().to_string();
     assert_eq!(text(&o).0.trim(), format!("anchored {root}"));
     let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert!(text(&o).0.contains("already anchored"), "{:?}", text(&o));
     let o = run(&["roots", "--issuer-address", &address, "--chain", s(&chain)]);
     let (out, _) = text(&o);
@@ -641,12 +642,16 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
     let o = verify(&["--roots-from-chain", &address]);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
     assert!(text(&o).0.starts_with("REJECTED"));
+    assert!(text(&o).1.contains("does not accept this root"), "{:?}", text(&o));
+    assert!(text(&o).1.contains("issuer root is not an accepted anchored root"), "{:?}", text(&o));
     let o = run(&["roots", "--issuer-address", &address, "--chain", s(&chain)]);
-    assert!(text(&o).0.contains(" revoked "), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(out.starts_with(&root) && out.contains(" revoked 20"), "{out}");
 
     // Bad chain inputs: exit 2, named.
     for (args, needle) in [
         (vec!["roots", "--issuer-address", "0x12", "--chain", s(&chain)], "not a 0x-prefixed 20-byte address"),
+        (vec!["roots", "--issuer", s(&f.path("typo")), "--chain", s(&chain)], "has no chain key"),
         (vec!["roots", "--issuer-address", &address, "--chain", s(&f.path("nochain"))], "healthzk chain init"),
         (vec!["roots", "--issuer-address", &address, "--rpc-url", "ftp://x"], "only http(s)"),
         (vec!["anchor", "--issuer", s(&issuer), "--chain", s(&chain), "--revoke", "0x99"], "UnknownRoot"),
@@ -659,6 +664,7 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {:?}", text(&o));
         assert!(text(&o).1.contains(needle), "{args:?}: {:?}", text(&o));
     }
+    assert!(!f.path("typo").exists(), "a lookup never creates an issuer directory");
 
     // A model publisher registers a model hash.
     let publisher_key = f.path("publisher.key");

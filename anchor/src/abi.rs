@@ -62,6 +62,9 @@ pub fn decode_revert(data: &[u8]) -> String {
     if let Ok(e) = EligibilityGate::EligibilityGateErrors::abi_decode(data) {
         return unwrap_variant(format!("{e:?}"));
     }
+    if let Ok(e) = Groth16Verifier::Groth16VerifierErrors::abi_decode(data) {
+        return unwrap_variant(format!("{e:?}"));
+    }
     if let Some(reason) = alloy_sol_types::decode_revert_reason(data) {
         return reason;
     }

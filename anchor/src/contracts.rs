@@ -127,7 +127,8 @@ impl Registry {
     pub fn roots(&self, chain: &mut dyn Chain, issuer: Address) -> Result<Vec<AnchoredRoot>, Error> {
         let n: U256 = view(chain, self.address, R::rootCountCall { issuer })?;
         let n = u64::try_from(n).map_err(|_| Error::Abi(format!("root count {n}")))?;
-        let mut out = Vec::with_capacity(n as usize);
+        // The count comes from the chain: no allocation sized by it.
+        let mut out = Vec::new();
         for i in 0..n {
             let r = view(chain, self.address, R::rootAtCall { issuer, index: U256::from(i) })?;
             out.push(AnchoredRoot {
@@ -230,7 +231,8 @@ pub struct GateConfig {
     pub verifier: Address,
     /// The issuer whose roots it accepts.
     pub issuer: Address,
-    /// The policy (or model) hash it requires.
+    /// The policy hash it requires (the gate checks credential-query proofs; it does not
+    /// consult the registry's model list).
     pub policy_hash: Fr,
     /// Its scope (nullifiers are per scope).
     pub scope: Fr,

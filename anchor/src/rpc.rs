@@ -17,12 +17,20 @@ use alloy::{
     transports::{RpcError, TransportErrorKind},
 };
 use alloy_primitives::{Address, Bytes};
-use std::future::Future;
+use std::{future::Future, time::Duration};
+
+/// Longest wait for one RPC answer.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest wait for a transaction to be mined.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A chain reached over HTTP JSON-RPC.
 #[derive(Debug)]
 pub struct RpcChain {
     url: reqwest_url::Url,
+    /// `scheme://host:port` only: hosted endpoints carry API keys in the path or userinfo,
+    /// which must not reach error messages or logs.
+    shown: String,
     chain_id: u64,
     runtime: tokio::runtime::Runtime,
 }
@@ -31,45 +39,82 @@ mod reqwest_url {
     pub use alloy::transports::http::reqwest::Url;
 }
 
+/// Replaces every URL in an error text by `[url]`: transport errors quote the full request URL,
+/// API key included.
+fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = ["http://", "https://"].iter().filter_map(|p| rest.find(p)).min() {
+        out.push_str(&rest[..i]);
+        out.push_str("[url]");
+        let tail = &rest[i..];
+        let end = tail.find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | ',')).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn rpc_error(url: &str, e: RpcError<TransportErrorKind>) -> Error {
     if let Some(payload) = e.as_error_resp() {
         if let Some(data) = payload.as_revert_data() {
             return Error::Reverted(crate::abi::decode_revert(&data));
         }
-        return Error::Rpc(format!("{url}: {} (code {})", payload.message, payload.code));
+        return Error::Rpc(format!("{url}: {} (code {})", scrub(&payload.message), payload.code));
     }
-    Error::Rpc(format!("{url}: {e}"))
+    Error::Rpc(format!("{url}: {}", scrub(&e.to_string())))
+}
+
+/// `scheme://host:port` of a URL, for messages.
+fn redact(url: &reqwest_url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{}://{h}:{p}", url.scheme()),
+        (Some(h), None) => format!("{}://{h}", url.scheme()),
+        _ => format!("{}://…", url.scheme()),
+    }
 }
 
 impl RpcChain {
     /// Connects to `url` and reads its chain id (so an unreachable node fails here, clearly).
     pub fn connect(url: &str) -> Result<Self, Error> {
-        let parsed: reqwest_url::Url =
-            url.parse().map_err(|e| Error::Rpc(format!("--rpc-url {url}: not a URL: {e}")))?;
+        let parsed: reqwest_url::Url = url.parse().map_err(|e| Error::Rpc(format!("--rpc-url: not a URL: {e}")))?;
+        let shown = redact(&parsed);
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::Rpc(format!("--rpc-url {url}: only http(s) endpoints are supported")));
+            return Err(Error::Rpc(format!("--rpc-url {shown}: only http(s) endpoints are supported")));
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Rpc(format!("starting the RPC runtime: {e}")))?;
         let provider = ProviderBuilder::new().connect_http(parsed.clone());
-        let chain_id = runtime.block_on(async { provider.get_chain_id().await }).map_err(|e| rpc_error(url, e))?;
-        Ok(RpcChain { url: parsed, chain_id, runtime })
+        let chain_id = runtime
+            .block_on(async { tokio::time::timeout(CALL_TIMEOUT, provider.get_chain_id()).await })
+            .map_err(|_| Error::Rpc(format!("{shown}: no answer within {} s", CALL_TIMEOUT.as_secs())))?
+            .map_err(|e| rpc_error(&shown, e))?;
+        Ok(RpcChain { url: parsed, shown, chain_id, runtime })
     }
 
     fn block_on<T>(&self, f: impl Future<Output = Result<T, RpcError<TransportErrorKind>>>) -> Result<T, Error> {
-        self.runtime.block_on(f).map_err(|e| rpc_error(self.url.as_str(), e))
+        self.runtime
+            .block_on(async { tokio::time::timeout(CALL_TIMEOUT, f).await })
+            .map_err(|_| Error::Rpc(format!("{}: no answer within {} s", self.shown, CALL_TIMEOUT.as_secs())))?
+            .map_err(|e| rpc_error(&self.shown, e))
     }
 
     fn transact(&mut self, from: &Account, tx: TransactionRequest) -> Result<Receipt, Error> {
         let wallet = EthereumWallet::from(from.signer().clone());
         let provider = ProviderBuilder::new().wallet(wallet).connect_http(self.url.clone());
-        let url = self.url.to_string();
+        let url = self.shown.clone();
         let (receipt, timestamp) = self.runtime.block_on(async {
-            let pending = provider.send_transaction(tx).await.map_err(|e| rpc_error(&url, e))?;
-            let receipt =
-                pending.get_receipt().await.map_err(|e| Error::Rpc(format!("{url}: waiting for the receipt: {e}")))?;
+            let pending = tokio::time::timeout(CALL_TIMEOUT, provider.send_transaction(tx))
+                .await
+                .map_err(|_| Error::Rpc(format!("{url}: no answer within {} s", CALL_TIMEOUT.as_secs())))?
+                .map_err(|e| rpc_error(&url, e))?;
+            let receipt = pending
+                .with_timeout(Some(RECEIPT_TIMEOUT))
+                .get_receipt()
+                .await
+                .map_err(|e| Error::Rpc(format!("{url}: waiting for the receipt: {}", scrub(&e.to_string()))))?;
             let timestamp = match receipt.block_number {
                 Some(n) => provider
                     .get_block_by_number(BlockNumberOrTag::Number(n))
@@ -122,6 +167,19 @@ impl Chain for RpcChain {
     fn latest_timestamp(&mut self) -> Result<u64, Error> {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
         let block = self.block_on(async { provider.get_block_by_number(BlockNumberOrTag::Latest).await })?;
-        block.map(|b| b.header.timestamp).ok_or_else(|| Error::Rpc(format!("{}: no latest block", self.url)))
+        block.map(|b| b.header.timestamp).ok_or_else(|| Error::Rpc(format!("{}: no latest block", self.shown)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scrub_removes_every_url() {
+        assert_eq!(
+            super::scrub("error sending request for url (https://node.example/v3/KEY123): refused"),
+            "error sending request for url ([url]): refused"
+        );
+        assert_eq!(super::scrub("a http://u:p@h/x b https://h2/y"), "a [url] b [url]");
+        assert_eq!(super::scrub("no url here"), "no url here");
     }
 }

@@ -38,4 +38,7 @@ fn unreachable_node_is_a_clear_error() {
     assert!(err.contains("only http(s)"), "{err}");
     let err = RpcChain::connect("not a url").unwrap_err().to_string();
     assert!(err.contains("not a URL"), "{err}");
+    // API keys in the URL never reach a message.
+    let err = RpcChain::connect(&format!("http://user:secret@127.0.0.1:{port}/v3/KEY123")).unwrap_err().to_string();
+    assert!(!err.contains("secret") && !err.contains("KEY123"), "{err}");
 }

@@ -6,7 +6,7 @@ use std::{
     io::Read,
     net::{SocketAddr, TcpListener, TcpStream},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
@@ -24,6 +24,7 @@ pub const HARDHAT_CHAIN_ID: u64 = 31337;
 /// A running node.
 pub struct Node {
     child: Child,
+    _log: tempfile::NamedTempFile,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
 }
@@ -57,23 +58,25 @@ pub fn start(js_dir: &Path) -> Node {
     let bin = js_dir.join("node_modules/hardhat/internal/cli/bootstrap.js");
     assert!(bin.is_file(), "hardhat is not installed: run scripts/test (it runs `npm ci --prefix tests/js`)");
     let addr: SocketAddr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    // The node's output goes to a file, never to a pipe nobody drains.
+    let log = tempfile::NamedTempFile::new().unwrap();
     let child = Command::new("node")
         .arg(&bin)
         .args(["--config", "hardhat.config.cjs", "node", "--hostname", "127.0.0.1", "--port"])
         .arg(addr.port().to_string())
         .current_dir(js_dir)
         .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(log.reopen().unwrap())
+        .stderr(log.reopen().unwrap())
         .spawn()
         .expect("node must be on PATH to run the Hardhat node");
-    let mut node = Node { child, url: format!("http://{addr}") };
+    let mut node = Node { child, url: format!("http://{addr}"), _log: log };
     let start = Instant::now();
     while !answers(addr) {
         if let Ok(Some(status)) = node.child.try_wait() {
-            let mut err = String::new();
-            let _ = node.child.stderr.take().unwrap().read_to_string(&mut err);
-            panic!("the Hardhat node exited ({status}):\n{err}");
+            let mut out = String::new();
+            let _ = node._log.reopen().unwrap().read_to_string(&mut out);
+            panic!("the Hardhat node exited ({status}):\n{out}");
         }
         assert!(start.elapsed() < Duration::from_secs(90), "the Hardhat node did not answer within 90 s");
         std::thread::sleep(Duration::from_millis(250));

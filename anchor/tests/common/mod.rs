@@ -137,6 +137,18 @@ pub fn verifier_suite(chain: &mut dyn Chain, deployer: &Account) -> (u64, u64) {
     w[1] = q_mod - w[1];
     assert!(!query_contract.verify_words(chain, w, inputs).unwrap(), "-A accepted");
 
+    // A key the contract refuses at deployment: β with its Fp2 halves swapped (arkworks'
+    // order instead of the EVM's), or an IC point off the curve.
+    let mut bad = q.clone();
+    let (bx, by) = (q.beta_g2.x, q.beta_g2.y);
+    bad.beta_g2 =
+        ark_bn254::G2Affine::new_unchecked(ark_bn254::Fq2::new(bx.c1, bx.c0), ark_bn254::Fq2::new(by.c1, by.c0));
+    reverted_with(VerifierContract::deploy(chain, deployer, &bad, [0; 32]), "InvalidVerifyingKey");
+    let mut bad = q.clone();
+    let ic = bad.gamma_abc_g1[3];
+    bad.gamma_abc_g1[3] = ark_bn254::G1Affine::new_unchecked(ic.x, ic.y + ark_bn254::Fq::from(1u64));
+    reverted_with(VerifierContract::deploy(chain, deployer, &bad, [0; 32]), "InvalidVerifyingKey");
+
     // The score statement under its own key.
     let s = &f.score.proving_key().vk;
     let (score_contract, _) = VerifierContract::deploy(chain, deployer, s, KeyId::of(s).0).unwrap();
@@ -234,6 +246,8 @@ pub fn registry_and_gate_suite(
     // A stale as_of (older than max_age_days) is refused before the proof is checked.
     let mut stale = public;
     stale.as_of = today.plus(-3);
+    reverted_with(gate.enter(chain, holder, &proof, &stale), "StaleAsOf");
+    stale.as_of = today.plus(1);
     reverted_with(gate.enter(chain, holder, &proof, &stale), "StaleAsOf");
 
     // Revocation: only the issuer or the owner; then refused everywhere.
