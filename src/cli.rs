@@ -130,8 +130,12 @@ enum Cmd {
         #[command(flatten)]
         keys: KeysDir,
         /// Presentation JSON.
+        #[arg(long, required_unless_present = "qr", conflicts_with = "qr")]
+        presentation: Option<PathBuf>,
+        /// A compact presentation (`HZ1:…`, from a QR code) instead of a JSON file; the
+        /// policy or model hash, challenge and scope are this verifier's own.
         #[arg(long)]
-        presentation: PathBuf,
+        qr: Option<String>,
         #[command(flatten)]
         session: Session,
         /// An accepted issuer root (repeatable).
@@ -153,6 +157,19 @@ enum Cmd {
         /// Accept as_of within this many days of today.
         #[arg(long, default_value_t = 1)]
         tolerance_days: u32,
+    },
+    /// Show a presentation as an offline QR code (terminal, and PNG with --png) and print its
+    /// compact string (`HZ1:…`, base45), which `verify --qr` accepts.
+    Qr {
+        /// Presentation JSON.
+        #[arg(long)]
+        presentation: PathBuf,
+        /// Also write the QR code as a PNG image.
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Print only the compact string.
+        #[arg(long)]
+        string_only: bool,
     },
     /// Export for other ecosystems.
     #[command(subcommand)]
@@ -716,6 +733,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Verify {
             keys: k,
             presentation,
+            qr,
             session: Session { policy, model, model_hash, challenge, scope },
             roots,
             roots_file,
@@ -724,13 +742,23 @@ pub fn run(cli: Cli) -> Result<u8> {
             today: t,
             tolerance_days,
         } => {
-            let pres: Presentation = read_json(&presentation, "presentation")?;
             let is_model = model.is_some() || model_hash.is_some();
             let (expected_hash, verifier) = match (policy, model, model_hash) {
                 (Some(policy), None, None) => (load_policy(&policy)?.1.hash(), load_verifier(&k.keys)?),
                 (None, Some(model), None) => (load_model(&model, None)?.1, crate::score_cli::load_verifier(&k.keys)?),
                 (None, None, Some(h)) => (parse_fr("--model-hash", &h)?, crate::score_cli::load_verifier(&k.keys)?),
                 _ => return Err(bad("pass exactly one of --policy, --model, --model-hash")),
+            };
+            let challenge = parse_fr("--challenge", &challenge)?;
+            let scope = field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?;
+            let (pres, source): (Presentation, String) = match (&presentation, &qr) {
+                (Some(p), None) => (read_json(p, "presentation")?, p.display().to_string()),
+                (None, Some(text)) => {
+                    let ctx = healthzk_core::compact::VerifierContext { policy_hash: expected_hash, challenge, scope };
+                    let pres = healthzk_core::compact::decode(text, &ctx).map_err(|e| bad(format!("--qr: {e}")))?;
+                    (pres, "--qr".into())
+                }
+                _ => return Err(bad("pass --presentation FILE or --qr STRING")),
             };
             let mut accepted = roots.iter().map(|r| parse_fr("--root", r)).collect::<Result<Vec<_>>>()?;
             if let Some(f) = roots_file {
@@ -763,8 +791,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             let today = day_or_today("--today", &t)?;
             let e = Expectations {
                 policy_hash: expected_hash,
-                challenge: parse_fr("--challenge", &challenge)?,
-                scope: field::from_short_str("--scope", &scope).map_err(|e| bad(e.to_string()))?,
+                challenge,
+                scope,
                 earliest: today.plus(-(tolerance_days as i64)),
                 latest: today.plus(tolerance_days as i64),
                 accepted_roots: accepted,
@@ -774,7 +802,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                     println!("ACCEPTED nullifier {}", field::to_hex(&nullifier));
                     Ok(0)
                 }
-                Verdict::Rejected(r) if r.is_bad_input() => Err(bad(format!("{}: {r}", presentation.display()))),
+                Verdict::Rejected(r) if r.is_bad_input() => Err(bad(format!("{source}: {r}"))),
                 Verdict::Rejected(r) => {
                     println!("REJECTED");
                     eprintln!("rejected: {r}");
@@ -807,6 +835,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             eprintln!("wrote verification_key.json, proof.json, public.json to {}", out.display());
             Ok(0)
         }
+        Cmd::Qr { presentation, png, string_only } => crate::qr_cli::run(&presentation, png.as_deref(), string_only),
         Cmd::Chain(cmd) => crate::chain_cli::run_chain(cmd),
         Cmd::Anchor { issuer, chain, revoke } => {
             let root = load_tree(&issuer)?.tree.root();

@@ -7,6 +7,7 @@
 mod chain_cli;
 mod cli;
 mod demo;
+mod qr_cli;
 mod score_cli;
 
 use clap::Parser;

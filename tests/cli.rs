@@ -18,6 +18,16 @@ fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
+/// `healthzk qr --string-only` of a presentation: an `HZ1:` string of at most 400 characters
+/// (issue #6's bound for an alphanumeric QR code a phone camera reads easily).
+fn qr_string(presentation: &Path) -> String {
+    let o = run(&["qr", "--presentation", s(presentation), "--string-only"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let qr = text(&o).0.trim().to_string();
+    assert!(qr.starts_with("HZ1:") && qr.len() <= 400, "{} chars: {qr}", qr.len());
+    qr
+}
+
 /// Keys generated once per test binary, in a temporary directory kept for its lifetime.
 fn keys() -> &'static Path {
     static K: OnceLock<tempfile::TempDir> = OnceLock::new();
@@ -191,6 +201,46 @@ fn issue_prove_verify_through_the_cli() {
     assert_eq!(public.as_array().unwrap().len(), 6);
     let vk: Value = serde_json::from_slice(&std::fs::read(export.join("verification_key.json")).unwrap()).unwrap();
     assert_eq!((vk["protocol"].as_str(), vk["nPublic"].as_u64()), (Some("groth16"), Some(6)));
+
+    // Offline QR: a PNG and the compact string, which verify accepts with the verifier's own
+    // policy, challenge and scope — and refuses under another challenge.
+    let png = f.path("pres.png");
+    let o = run(&["qr", "--presentation", s(&f.path("pres.json")), "--png", s(&png)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(text(&o).0.contains('█'), "the terminal rendering is printed");
+    let qr = qr_string(&f.path("pres.json"));
+    let verify_qr = |qr: &str, challenge: &str| {
+        run(&[
+            "verify",
+            "--keys",
+            s(keys()),
+            "--qr",
+            qr,
+            "--policy",
+            s(&f.path("policy.json")),
+            "--challenge",
+            challenge,
+            "--scope",
+            "border:FR-CDG",
+            "--today",
+            "2026-11-21",
+            "--roots-file",
+            s(&f.roots_file),
+        ])
+    };
+    let o = verify_qr(&qr, &f.challenge);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.starts_with("ACCEPTED nullifier 0x"));
+    let o = verify_qr(&qr, text(&run(&["challenge"])).0.trim());
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    for (bad, needle) in
+        [("HZ9:00", "must start with HZ1:"), (&qr[..qr.len() - 5], "expected 229"), ("HZ1:a", "alphabet")]
+    {
+        let o = verify_qr(bad, &f.challenge);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "{bad}: {:?}", text(&o));
+    }
 
     // Rejections: exit 1 with the reason.
     let other = text(&run(&["challenge"])).0.trim().to_string();
@@ -536,6 +586,26 @@ fn score_threshold_through_the_cli() {
         let o = verify("0x01");
         assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
         assert!(text(&o).1.contains("policy hash does not match"), "{:?}", text(&o));
+        // Offline: the compact QR string, verified with the insurer's own hash and session.
+        let qr = qr_string(&pres);
+        let o = run(&[
+            "verify",
+            "--keys",
+            s(&keys),
+            "--qr",
+            &qr,
+            "--model-hash",
+            &hash,
+            "--challenge",
+            &challenge,
+            "--scope",
+            "insurer:acme",
+            "--roots-file",
+            s(&roots),
+            "--today",
+            "2026-11-20",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{model}: {:?}", text(&o));
         let o = prove("high.pkg.json", &d.join("high.pres.json"));
         assert_eq!(o.status.code(), Some(2));
         assert!(text(&o).1.contains("cannot prove: the score is not on the asserted side"), "{:?}", text(&o));

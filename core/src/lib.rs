@@ -9,6 +9,7 @@
 //! encoding defined here.
 #![deny(missing_docs)]
 
+pub mod compact;
 pub mod credential;
 pub mod day;
 pub mod error;
