@@ -1,5 +1,6 @@
-//! Chain commands: `chain init|accredit|deploy-verifier`, `anchor`, `roots`, `export-verifier`,
-//! and the accepted roots `verify` reads from the chain.
+//! Chain commands: `chain init|accredit|accredit-publisher|address|deploy-verifier`, `anchor`,
+//! `roots`, `model register`, `export-verifier`, and the root and model checks `verify
+//! --roots-from-chain` makes.
 //!
 //! The embedded chain (revm, state in `--chain`) is the default and needs no set-up beyond
 //! `chain init`; `--rpc-url` selects any EVM JSON-RPC endpoint instead. Either way the
@@ -111,6 +112,10 @@ fn chain_err(e: Error) -> anyhow::Error {
     }
 }
 
+fn key_err(e: Error) -> anyhow::Error {
+    bad(e.to_string())
+}
+
 fn hint(reason: &str) -> String {
     if reason.starts_with("NotModelPublisher") {
         format!("{reason} — this account is not an accredited model publisher; the registry owner runs `healthzk chain accredit-publisher`")
@@ -137,16 +142,17 @@ pub fn open(opts: &ChainOpts) -> Result<Box<dyn Chain>> {
     }
 }
 
-/// The sending account: --key-file, else (JSON-RPC) HEALTHZK_CHAIN_KEY, else the role's key
-/// file `default` (created on first use if `create`).
+/// The sending account: --key-file, else the role's key file `default`, else (JSON-RPC)
+/// HEALTHZK_CHAIN_KEY, else a new key at `default` if `create`. A key file that cannot be read
+/// or used is the user's to fix (exit 2).
 fn account(opts: &ChainOpts, default: Option<&Path>, create: bool) -> Result<Account> {
     // Precedence: --key-file, then the role's own key file, then (JSON-RPC only) the
     // environment, then a fresh key for roles that may create one.
     if let Some(f) = &opts.key_file {
-        return Account::load(f).map_err(chain_err);
+        return Account::load(f).map_err(key_err);
     }
     if let Some(path) = default.filter(|p| p.exists()) {
-        return Account::load(path).map_err(chain_err);
+        return Account::load(path).map_err(key_err);
     }
     if opts.rpc_url.is_some() {
         if let Some(a) = Account::from_env().map_err(chain_err)? {
@@ -189,7 +195,7 @@ fn issuer_address(_opts: &ChainOpts, r: &IssuerRef) -> Result<alloy_primitives::
                     d.display()
                 )));
             }
-            Ok(Account::load(&path).map_err(chain_err)?.address())
+            Ok(Account::load(&path).map_err(key_err)?.address())
         }
         (None, None) => Err(bad("pass --issuer DIR or --issuer-address 0x…")),
     }
@@ -220,7 +226,7 @@ pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
             let (mut chain, owner): (Box<dyn Chain>, Account) = match &opts.rpc_url {
                 None => {
                     let owner = match &opts.key_file {
-                        Some(f) => Account::load(f).map_err(chain_err)?,
+                        Some(f) => Account::load(f).map_err(key_err)?,
                         None => Account::load_or_create(&opts.chain.join(OWNER_KEY)).map_err(chain_err)?,
                     };
                     let chain = if EmbeddedChain::exists(&opts.chain) {
@@ -275,7 +281,7 @@ pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
             Ok(0)
         }
         ChainCmd::Address { key_file } => {
-            println!("{}", Account::load_or_create(&key_file).map_err(chain_err)?.address());
+            println!("{}", Account::load_or_create(&key_file).map_err(key_err)?.address());
             Ok(0)
         }
         ChainCmd::AccreditPublisher { opts, address, remove } => {

@@ -722,6 +722,19 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
     for (args, needle) in [
         (vec!["roots", "--issuer-address", "0x12", "--chain", s(&chain)], "not a 0x-prefixed 20-byte address"),
         (vec!["roots", "--issuer", s(&f.path("typo")), "--chain", s(&chain)], "has no chain key"),
+        (
+            vec![
+                "chain",
+                "accredit",
+                "--chain",
+                s(&chain),
+                "--issuer-address",
+                &address,
+                "--key-file",
+                "/nonexistent.key",
+            ],
+            "/nonexistent.key",
+        ),
         (vec!["roots", "--issuer-address", &address, "--chain", s(&f.path("nochain"))], "healthzk chain init"),
         (vec!["roots", "--issuer-address", &address, "--rpc-url", "ftp://x"], "only http(s)"),
         (vec!["anchor", "--issuer", s(&issuer), "--chain", s(&chain), "--revoke", "0x99"], "UnknownRoot"),
