@@ -561,13 +561,14 @@ fn score_threshold_through_the_cli() {
         let pres = d.join(format!("{model}.pres.json"));
         let o = prove("low.pkg.json", &pres);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-        let verify = |expect: &str| {
+        // `source` is `--presentation FILE` or `--qr STRING`.
+        let verify = |source: [&str; 2], expect: &str| {
             run(&[
                 "verify",
                 "--keys",
                 s(&keys),
-                "--presentation",
-                s(&pres),
+                source[0],
+                source[1],
                 "--model-hash",
                 expect,
                 "--challenge",
@@ -580,31 +581,16 @@ fn score_threshold_through_the_cli() {
                 "2026-11-20",
             ])
         };
-        let o = verify(&hash);
+        let file = ["--presentation", s(&pres)];
+        let o = verify(file, &hash);
         assert_eq!(o.status.code(), Some(0), "{model}: {:?}", text(&o));
         assert!(text(&o).0.starts_with("ACCEPTED nullifier 0x"));
-        let o = verify("0x01");
+        let o = verify(file, "0x01");
         assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
         assert!(text(&o).1.contains("policy hash does not match"), "{:?}", text(&o));
         // Offline: the compact QR string, verified with the insurer's own hash and session.
         let qr = qr_string(&pres);
-        let o = run(&[
-            "verify",
-            "--keys",
-            s(&keys),
-            "--qr",
-            &qr,
-            "--model-hash",
-            &hash,
-            "--challenge",
-            &challenge,
-            "--scope",
-            "insurer:acme",
-            "--roots-file",
-            s(&roots),
-            "--today",
-            "2026-11-20",
-        ]);
+        let o = verify(["--qr", &qr], &hash);
         assert_eq!(o.status.code(), Some(0), "{model}: {:?}", text(&o));
         let o = prove("high.pkg.json", &d.join("high.pres.json"));
         assert_eq!(o.status.code(), Some(2));

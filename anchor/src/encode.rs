@@ -7,7 +7,7 @@
 use alloy_primitives::U256;
 use ark_bn254::{Bn254, Fq, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, PrimeField};
+use ark_ff::PrimeField;
 use ark_groth16::{Proof, VerifyingKey};
 use healthzk_core::query::{QueryPublic, NUM_PUBLIC_INPUTS};
 
@@ -114,13 +114,6 @@ impl VerifierArgs {
 /// Decimal text of a `U256` (for Solidity source).
 pub fn decimal(x: &U256) -> String {
     x.to_string()
-}
-
-/// Big-endian bytes of a scalar (as `bytes32`).
-pub fn fr_bytes(x: &Fr) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&x.into_bigint().to_bytes_be());
-    out
 }
 
 #[cfg(test)]
