@@ -37,6 +37,7 @@ fn bench(c: &mut Criterion) {
         earliest: s.public.as_of,
         latest: s.public.as_of,
         accepted_roots: vec![s.public.issuer_root],
+        accepted_revocation_roots: vec![s.public.revocation_root],
     };
     let typed = decode_proof(&presentation.proof).expect("decodes");
 

@@ -328,7 +328,7 @@ pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
 }
 
 /// `healthzk anchor`: anchors the issuer tree's current root, or revokes one.
-pub fn anchor(opts: &ChainOpts, issuer_dir: &Path, root: Fr, revoke: Option<&str>) -> Result<u8> {
+pub fn anchor(opts: &ChainOpts, issuer_dir: &Path, root: Fr, revocation_root: Fr, revoke: Option<&str>) -> Result<u8> {
     let mut chain = open(opts)?;
     let reg = registry(opts, chain.as_ref())?;
     let me = issuer_account(opts, issuer_dir)?;
@@ -340,11 +340,18 @@ pub fn anchor(opts: &ChainOpts, issuer_dir: &Path, root: Fr, revoke: Option<&str
     }
     if reg.is_root_accepted(chain.as_mut(), me.address(), &root).map_err(chain_err)? {
         println!("root {} is already anchored", field::to_hex(&root));
-        return Ok(0);
+    } else {
+        let receipt = reg.anchor_root(chain.as_mut(), &me, &root).map_err(chain_err)?;
+        eprintln!("issuer {} anchored at {} (gas {})", me.address(), when(receipt.block_timestamp), receipt.gas_used);
+        println!("anchored {}", field::to_hex(&root));
     }
-    let receipt = reg.anchor_root(chain.as_mut(), &me, &root).map_err(chain_err)?;
-    eprintln!("issuer {} anchored at {} (gas {})", me.address(), when(receipt.block_timestamp), receipt.gas_used);
-    println!("anchored {}", field::to_hex(&root));
+    if reg.current_revocation_root(chain.as_mut(), me.address()).map_err(chain_err)? == Some(revocation_root) {
+        println!("revocation root {} is already current", field::to_hex(&revocation_root));
+    } else {
+        let receipt = reg.anchor_revocation_root(chain.as_mut(), &me, &revocation_root).map_err(chain_err)?;
+        eprintln!("revocation root anchored at {} (gas {})", when(receipt.block_timestamp), receipt.gas_used);
+        println!("anchored revocation root {}", field::to_hex(&revocation_root));
+    }
     Ok(0)
 }
 
@@ -378,6 +385,15 @@ pub fn root_accepted(opts: &ChainOpts, issuer: &str, root: &Fr) -> Result<bool> 
     let mut chain = open(opts)?;
     let reg = registry(opts, chain.as_ref())?;
     reg.is_root_accepted(chain.as_mut(), who, root).map_err(chain_err)
+}
+
+/// Whether `root` is the current revocation root of the issuer at `issuer`, or one it
+/// superseded less than `grace` seconds ago (and the issuer is accredited).
+pub fn revocation_root_fresh(opts: &ChainOpts, issuer: &str, root: &Fr, grace: u64) -> Result<bool> {
+    let who = parse_address("--roots-from-chain", issuer)?;
+    let mut chain = open(opts)?;
+    let reg = registry(opts, chain.as_ref())?;
+    reg.is_revocation_root_fresh(chain.as_mut(), who, root, grace).map_err(chain_err)
 }
 
 /// `healthzk export-verifier`: the Solidity verifier for a key, with the key as constants.

@@ -12,6 +12,7 @@ use healthzk_core::{
     presentation::Presentation,
     presets,
     query::{QueryPublic, QueryWitness},
+    revocation::RevocationList,
     Fr, DEFAULT_TREE_DEPTH,
 };
 use healthzk_prover::{keys, Prover};
@@ -116,6 +117,10 @@ enum Cmd {
         /// Holder package from the issuer.
         #[arg(long)]
         package: PathBuf,
+        /// The issuer's published revocation list (`revocations.json`); the proof shows the
+        /// credential is not in it.
+        #[arg(long)]
+        revocations: PathBuf,
         #[command(flatten)]
         session: Session,
         /// Day the statement speaks of (default: today, UTC).
@@ -144,6 +149,14 @@ enum Cmd {
         /// A file of accepted issuer roots, one 0x hex per line.
         #[arg(long)]
         roots_file: Option<PathBuf>,
+        /// An accepted revocation root of the same issuer (repeatable): its current one, and
+        /// any superseded one you still tolerate. Required unless --roots-from-chain.
+        #[arg(long = "revocation-root")]
+        revocation_roots: Vec<String>,
+        /// With --roots-from-chain: also accept a revocation root the issuer superseded less
+        /// than this many seconds ago (default 0: only its current one).
+        #[arg(long, default_value_t = 0)]
+        revocation_grace: u64,
         /// Accept the roots this issuer (chain address) has anchored and not revoked,
         /// read from the chain (see --chain, --rpc-url); for a score presentation, also
         /// require its model hash to be registered there.
@@ -288,6 +301,20 @@ enum IssuerCmd {
         #[arg(long)]
         index: u64,
     },
+    /// Revoke the credential at INDEX (its revocation nonce): updates `revocations.json`, the
+    /// public list holders prove against, and prints the new revocation root (anchor it).
+    Revoke {
+        #[command(flatten)]
+        issuer: IssuerDir,
+        /// Leaf index of the credential (printed by `issue`).
+        #[arg(long)]
+        index: u64,
+    },
+    /// Print the issuer's current revocation root (for verifiers' --revocation-root).
+    RevocationRoot {
+        #[command(flatten)]
+        issuer: IssuerDir,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -395,7 +422,7 @@ struct IssuerTree {
     roots: Vec<Fr>,
 }
 
-const TREE_FORMAT: &str = "healthzk/issuer-tree/v1";
+const TREE_FORMAT: &str = "healthzk/issuer-tree/v2";
 const PK_FILE: &str = "credential-query.pk";
 const VK_FILE: &str = "credential-query.vk";
 
@@ -521,6 +548,51 @@ fn save_tree(dir: &IssuerDir, t: &IssuerTree) -> Result<()> {
     write_atomic(&dir.issuer.join("tree.json"), serde_json::to_string(&f)?.as_bytes())
 }
 
+/// The issuer's published revocation list: revoked nonces and the root they commit to.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevocationFile {
+    format: String,
+    /// Revoked nonces (leaf indices), sorted.
+    revoked: Vec<u64>,
+    /// The revocation root of that list.
+    #[serde(with = "field::hex_fr")]
+    root: Fr,
+}
+
+const REVOCATIONS_FORMAT: &str = "healthzk/revocations/v1";
+
+/// Reads a published revocation list and checks its root against its nonces.
+fn read_revocations(path: &Path) -> Result<RevocationList> {
+    let f: RevocationFile = read_json(path, "revocation list")?;
+    if f.format != REVOCATIONS_FORMAT {
+        return Err(bad(format!("{}: unknown format {:?}", path.display(), f.format)));
+    }
+    let list = RevocationList::new(f.revoked).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    if list.root() != f.root {
+        return Err(bad(format!(
+            "{}: the root does not match the revoked nonces (the file is corrupt or was altered)",
+            path.display()
+        )));
+    }
+    Ok(list)
+}
+
+/// The issuer's revocation list (empty before its first revocation).
+fn load_revocations(dir: &IssuerDir) -> Result<RevocationList> {
+    let path = dir.issuer.join("revocations.json");
+    if path.exists() {
+        read_revocations(&path)
+    } else {
+        Ok(RevocationList::empty())
+    }
+}
+
+fn save_revocations(dir: &IssuerDir, list: &RevocationList) -> Result<()> {
+    let f = RevocationFile { format: REVOCATIONS_FORMAT.into(), revoked: list.revoked().to_vec(), root: list.root() };
+    write_atomic(&dir.issuer.join("revocations.json"), (serde_json::to_string_pretty(&f)? + "\n").as_bytes())
+}
+
 fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
     if arg.starts_with("0x") {
         return Ok(HolderCommitment(parse_fr("holder", arg)?));
@@ -532,8 +604,8 @@ fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Setup { keys: dir, depth, force, model, private_weights } => {
-            if !(1..=32).contains(&depth) {
-                return Err(bad(format!("--depth {depth}: must be 1..=32")));
+            if healthzk_core::merkle::check_depth(depth).is_err() {
+                return Err(bad(format!("--depth {depth}: must be an even number of index bits in 2..=32")));
             }
             if let Some(model) = model {
                 return crate::score_cli::setup(&dir, depth, &model, private_weights, force);
@@ -589,6 +661,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             write_atomic(&out, serde_json::to_string_pretty(&pkg)?.as_bytes())?;
             eprintln!("issued credential #{index}; issuer root is now {}", field::to_hex(&it.tree.root()));
             save_tree(&issuer, &it)?;
+            if !issuer.issuer.join("revocations.json").exists() {
+                // Holders prove against the published list, so it exists from the start.
+                save_revocations(&issuer, &RevocationList::empty())?;
+            }
             Ok(0)
         }
         Cmd::Issuer(IssuerCmd::Root { issuer }) => {
@@ -610,6 +686,29 @@ pub fn run(cli: Cli) -> Result<u8> {
             let tree = load_tree(&issuer)?.tree;
             let path = tree.path(index).map_err(|e| bad(e.to_string()))?;
             println!("{}", serde_json::to_string_pretty(&path)?);
+            Ok(0)
+        }
+        Cmd::Issuer(IssuerCmd::Revoke { issuer, index }) => {
+            let tree = load_tree(&issuer)?.tree;
+            if index >= tree.len() {
+                return Err(bad(format!("--index {index}: no credential #{index} (the tree has {})", tree.len())));
+            }
+            let list = load_revocations(&issuer)?;
+            if list.is_revoked(index) {
+                return Err(bad(format!("credential #{index} is already revoked")));
+            }
+            let list = list.with(index).map_err(|e| bad(e.to_string()))?;
+            save_revocations(&issuer, &list)?;
+            eprintln!(
+                "revoked credential #{index} ({} revoked); publish {} and anchor the new root (healthzk anchor)",
+                list.revoked().len(),
+                issuer.issuer.join("revocations.json").display()
+            );
+            println!("{}", field::to_hex(&list.root()));
+            Ok(0)
+        }
+        Cmd::Issuer(IssuerCmd::RevocationRoot { issuer }) => {
+            println!("{}", field::to_hex(&load_revocations(&issuer)?.root()));
             Ok(0)
         }
         Cmd::Policy(PolicyCmd::Preset { name, out }) => {
@@ -654,6 +753,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             keys: k,
             holder,
             package,
+            revocations,
             session: Session { policy, model, model_hash, challenge, scope },
             as_of,
             out,
@@ -670,6 +770,14 @@ pub fn run(cli: Cli) -> Result<u8> {
             if model_hash.is_some() {
                 return Err(bad("--model-hash is for verifiers; the prover needs the model file (--model)"));
             }
+            let list = read_revocations(&revocations)?;
+            let revocation = list.opening(pkg.credential.revocation_nonce).ok_or_else(|| {
+                bad(format!(
+                    "cannot prove: the credential is revoked (nonce {} is in {})",
+                    pkg.credential.revocation_nonce,
+                    revocations.display()
+                ))
+            })?;
             if let Some(model) = model {
                 let (model, hash) = load_model(&model, None)?;
                 let public = QueryPublic {
@@ -679,11 +787,13 @@ pub fn run(cli: Cli) -> Result<u8> {
                     challenge,
                     scope,
                     nullifier: secret.nullifier(scope),
+                    revocation_root: list.root(),
                 };
                 let witness = healthzk_core::score::ScoreWitness {
                     credential: pkg.credential,
                     secret,
                     path: pkg.path,
+                    revocation,
                     model: model.clone(),
                 };
                 let (prover, depth) = crate::score_cli::load_prover(&k.keys, &model, hash)?;
@@ -711,8 +821,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                 challenge,
                 scope,
                 nullifier: secret.nullifier(scope),
+                revocation_root: list.root(),
             };
-            let witness = QueryWitness { credential: pkg.credential, secret, path: pkg.path, policy: compiled };
+            let witness =
+                QueryWitness { credential: pkg.credential, secret, path: pkg.path, revocation, policy: compiled };
             let prover = load_prover(&k.keys)?;
             if prover.depth() != pkg.depth {
                 return Err(bad(format!("package tree depth {} but keys serve depth {}", pkg.depth, prover.depth())));
@@ -737,6 +849,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             session: Session { policy, model, model_hash, challenge, scope },
             roots,
             roots_file,
+            revocation_roots,
+            revocation_grace,
             roots_from_chain,
             chain,
             today: t,
@@ -767,14 +881,23 @@ pub fn run(cli: Cli) -> Result<u8> {
                     accepted.push(parse_fr(&format!("{} line {}", f.display(), i + 1), line.trim())?);
                 }
             }
+            let mut accepted_revocation =
+                revocation_roots.iter().map(|r| parse_fr("--revocation-root", r)).collect::<Result<Vec<_>>>()?;
             if let Some(issuer) = &roots_from_chain {
-                // The presentation's own root, checked on chain (a malformed root is left for
+                // The presentation's own roots, checked on chain (a malformed root is left for
                 // the verifier to name).
                 if let Ok(root) = field::parse_hex("issuer_root", &pres.public.issuer_root) {
                     if crate::chain_cli::root_accepted(&chain, issuer, &root)? {
                         accepted.push(root);
                     } else {
                         eprintln!("the chain does not accept this root for issuer {issuer} (not anchored, revoked, or the issuer not accredited)");
+                    }
+                }
+                if let Ok(root) = field::parse_hex("revocation_root", &pres.public.revocation_root) {
+                    if crate::chain_cli::revocation_root_fresh(&chain, issuer, &root, revocation_grace)? {
+                        accepted_revocation.push(root);
+                    } else {
+                        eprintln!("the revocation root is not issuer {issuer}'s current one (nor superseded within {revocation_grace} s)");
                     }
                 }
                 if is_model && !crate::chain_cli::model_accepted(&chain, &expected_hash)? {
@@ -787,6 +910,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                 }
             } else if accepted.is_empty() {
                 return Err(bad("no accepted issuer roots: pass --root, --roots-file or --roots-from-chain"));
+            } else if accepted_revocation.is_empty() {
+                return Err(bad(
+                    "no accepted revocation root: pass --revocation-root (the issuer's current one) or --roots-from-chain",
+                ));
             }
             let today = day_or_today("--today", &t)?;
             let e = Expectations {
@@ -796,6 +923,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 earliest: today.plus(-(tolerance_days as i64)),
                 latest: today.plus(tolerance_days as i64),
                 accepted_roots: accepted,
+                accepted_revocation_roots: accepted_revocation,
             };
             match verifier.verify(&pres, &e) {
                 Verdict::Accepted { nullifier } => {
@@ -845,7 +973,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                     issuer.issuer.display()
                 )));
             }
-            crate::chain_cli::anchor(&chain, &issuer.issuer, root, revoke.as_deref())
+            let revocation_root = load_revocations(&issuer)?.root();
+            crate::chain_cli::anchor(&chain, &issuer.issuer, root, revocation_root, revoke.as_deref())
         }
         Cmd::Roots { issuer, chain } => crate::chain_cli::roots(&chain, &issuer),
         Cmd::ExportVerifier { keys, statement, out } => crate::chain_cli::export_verifier(&keys, &statement, &out),

@@ -14,6 +14,7 @@ use healthzk_core::{
     presentation::Presentation,
     presets,
     query::{QueryPublic, QueryWitness},
+    revocation::{RevocationList, RevocationOpening},
 };
 use healthzk_prover::Prover;
 use healthzk_verifier::{Expectations, QueryVerifier, Rejection, Verdict};
@@ -114,8 +115,8 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     let issue = |req: CredentialRequest, tree: &mut MerkleTree| issue_to(req, HolderSecret::random(&mut OsRng), tree);
     let products = ["EU/1/20/1528", "EU/1/20/1507", "EU/1/21/1529", "Covishield", "YF-Stamaril"];
     let mut people = Vec::new();
-    // One iteration issues the six credentials of the people we follow.
-    let iterations = args.credentials - 5;
+    // One iteration issues the seven credentials of the people we follow.
+    let iterations = args.credentials - 6;
     for i in 0..iterations {
         if i == iterations / 2 {
             // alice (COVID + yellow fever), bob (wrong product), carol (series incomplete),
@@ -132,6 +133,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
                 ("carol", "EU/1/20/1507", 1, 2, 60, None),
                 ("dave", "EU/1/20/1528", 3, 3, 5, None),
                 ("erin", "EU/1/21/1529", 2, 2, 90, Some(today.plus(-1))),
+                ("gina", "EU/1/20/1528", 2, 2, 45, None),
             ];
             for (name, product, dose, series, days, expires) in others {
                 let req = vaccination(product, presets::SNOMED_COVID19, dose, series, today.plus(-days), expires);
@@ -156,6 +158,14 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         &field::to_hex(&anchored)[..18]
     );
     let get = |name: &str| &people.iter().find(|(n, _)| *n == name).expect("named").1;
+    // Gina's record was entered in error: the hospital revokes it. The published list grows by
+    // her credential's nonce; verifiers accept only the new revocation root.
+    let before_revocation = RevocationList::empty();
+    let revocations = before_revocation.with(get("gina").credential.revocation_nonce)?;
+    println!(
+        "[revoke] hospital revoked 1 credential; revocation root {}… anchored and current",
+        &field::to_hex(&revocations.root())[..18]
+    );
 
     let covid = presets::covid19_full();
     let yf = presets::yellow_fever();
@@ -188,25 +198,33 @@ pub fn run(args: DemoArgs) -> Result<u8> {
             earliest: today.plus(-1),
             latest: today.plus(1),
             accepted_roots: vec![anchored],
+            accepted_revocation_roots: vec![revocations.root()],
         };
         (compiled, e)
     };
+    let statement_against =
+        |who: &Issued, compiled: &CompiledPolicy, e: &Expectations, root_tree: &MerkleTree, list: &RevocationList| {
+            let public = QueryPublic {
+                issuer_root: root_tree.root(),
+                policy_hash: compiled.hash(),
+                as_of: today,
+                challenge: e.challenge,
+                scope,
+                nullifier: who.secret.nullifier(scope),
+                revocation_root: list.root(),
+            };
+            let witness = QueryWitness {
+                credential: who.credential.clone(),
+                secret: who.secret.clone(),
+                path: root_tree.path(who.index).expect("issued"),
+                // A revoked credential has no gap; a forced proof opens nothing.
+                revocation: list.opening(who.credential.revocation_nonce).unwrap_or_else(RevocationOpening::none),
+                policy: compiled.clone(),
+            };
+            (public, witness)
+        };
     let statement = |who: &Issued, compiled: &CompiledPolicy, e: &Expectations, root_tree: &MerkleTree| {
-        let public = QueryPublic {
-            issuer_root: root_tree.root(),
-            policy_hash: compiled.hash(),
-            as_of: today,
-            challenge: e.challenge,
-            scope,
-            nullifier: who.secret.nullifier(scope),
-        };
-        let witness = QueryWitness {
-            credential: who.credential.clone(),
-            secret: who.secret.clone(),
-            path: root_tree.path(who.index).expect("issued"),
-            policy: compiled.clone(),
-        };
-        (public, witness)
+        statement_against(who, compiled, e, root_tree, &revocations)
     };
 
     println!("\nHonest travellers:");
@@ -239,6 +257,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         ("carol: series incomplete", "carol", "dose 1 of 2"),
         ("dave: last dose too recent", "dave", "5 days ago"),
         ("erin: credential expired", "erin", "expired yesterday"),
+        ("gina: credential revoked", "gina", "her nonce is on the revocation list"),
     ] {
         let (compiled, e) = session(&covid);
         let (public, witness) = statement(get(who), &compiled, &e, &tree);
@@ -281,6 +300,16 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     let (public, witness) = statement(&frank, &compiled, &e, &clinic);
     let pres = prover.present(&public, &witness, &mut OsRng)?;
     check("frank: issuer root not anchored", &verifier.verify(&pres, &e), false, Some(&Rejection::RootNotAccepted));
+    // A stale revocation list: alice proves against the list from before gina's revocation.
+    let (compiled, e) = session(&covid);
+    let (public, witness) = statement_against(get("alice-covid"), &compiled, &e, &tree, &before_revocation);
+    let pres = prover.present(&public, &witness, &mut OsRng)?;
+    check(
+        "alice: stale revocation list",
+        &verifier.verify(&pres, &e),
+        false,
+        Some(&Rejection::RevocationRootNotAccepted),
+    );
     // A tampered proof.
     let (compiled, e) = session(&covid);
     let (public, witness) = statement(get("alice-covid"), &compiled, &e, &tree);
@@ -311,7 +340,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         failures.set(failures.get() + 1);
     }
 
-    on_chain(&prover, &verifier, get("alice-covid"), &tree, today, &check)?;
+    on_chain(&prover, &verifier, get("alice-covid"), &tree, &revocations, today, &check)?;
 
     insurer(prover.depth(), today, &check, &failures)?;
 
@@ -332,6 +361,7 @@ fn on_chain(
     verifier: &QueryVerifier,
     alice: &Issued,
     tree: &MerkleTree,
+    revocations: &RevocationList,
     today: Day,
     check: &CheckFn<'_>,
 ) -> Result<()> {
@@ -347,6 +377,8 @@ fn on_chain(
     registry.accredit_issuer(&mut chain, &ministry, hospital.address()).map_err(chain_err)?;
     let gas = registry.anchor_root(&mut chain, &hospital, &tree.root()).map_err(chain_err)?.gas_used;
     println!("  {:<34} root anchored by the accredited hospital ({gas} gas)", "registry");
+    let gas = registry.anchor_revocation_root(&mut chain, &hospital, &revocations.root()).map_err(chain_err)?.gas_used;
+    println!("  {:<34} and its revocation root ({gas} gas)", "");
 
     let covid = presets::covid19_full().compile().expect("preset");
     let scope = field::from_short_str("scope", "border:FR-CDG").expect("short");
@@ -359,6 +391,7 @@ fn on_chain(
         policy_hash: covid.hash(),
         scope,
         max_age_days: 1,
+        revocation_grace_seconds: 0,
     };
     let (gate, _) = Gate::deploy(&mut chain, &ministry, &config).map_err(chain_err)?;
     let traveller = Account::random();
@@ -369,11 +402,13 @@ fn on_chain(
         challenge: gate.challenge_for(&mut chain, traveller.address()).map_err(chain_err)?,
         scope,
         nullifier: alice.secret.nullifier(scope),
+        revocation_root: revocations.root(),
     };
     let witness = QueryWitness {
         credential: alice.credential.clone(),
         secret: alice.secret.clone(),
         path: tree.path(alice.index)?,
+        revocation: revocations.opening(alice.credential.revocation_nonce).expect("alice is not revoked"),
         policy: covid,
     };
     let pres = prover.present(&public, &witness, &mut OsRng)?;
@@ -386,6 +421,11 @@ fn on_chain(
             earliest: today.plus(-1),
             latest: today.plus(1),
             accepted_roots: registry.accepted_roots(chain, hospital.address()).map_err(chain_err)?,
+            accepted_revocation_roots: registry
+                .current_revocation_root(chain, hospital.address())
+                .map_err(chain_err)?
+                .into_iter()
+                .collect(),
         })
     };
     let e = expect(&mut chain)?;
@@ -443,6 +483,7 @@ fn insurer(depth: usize, today: Day, check: &CheckFn<'_>, failures: &std::cell::
         people.push((name, Issued { secret, credential, index }));
     }
     let lab_root = lab.root();
+    let lab_revocations = RevocationList::empty();
     let scope = field::from_short_str("scope", "insurer:acme-health").expect("short");
     let models = [
         (Model::from_json(include_str!("../models/diabetes-progression-lr.model.json"))?, false),
@@ -472,6 +513,7 @@ fn insurer(depth: usize, today: Day, check: &CheckFn<'_>, failures: &std::cell::
                 earliest: today.plus(-1),
                 latest: today.plus(1),
                 accepted_roots: vec![lab_root],
+                accepted_revocation_roots: vec![lab_revocations.root()],
             };
             let public = QueryPublic {
                 issuer_root: lab_root,
@@ -480,11 +522,13 @@ fn insurer(depth: usize, today: Day, check: &CheckFn<'_>, failures: &std::cell::
                 challenge: e.challenge,
                 scope,
                 nullifier: who.secret.nullifier(scope),
+                revocation_root: lab_revocations.root(),
             };
             let w = ScoreWitness {
                 credential: who.credential.clone(),
                 secret: who.secret.clone(),
                 path: lab.path(who.index).expect("issued"),
+                revocation: lab_revocations.opening(who.credential.revocation_nonce).expect("nothing revoked"),
                 model: m.clone(),
             };
             (public, w, e)

@@ -76,7 +76,8 @@ fn anchor_and_verify_through_the_cli_on_a_hardhat_node() {
     ));
     let out = ok(run(&["anchor", "--issuer", s(&issuer), "--depth", "8", "--chain", s(&chain), "--rpc-url", url], &[]));
     let root = ok(run(&["issuer", "root", "--issuer", s(&issuer), "--depth", "8"], &[])).trim().to_string();
-    assert_eq!(out.trim(), format!("anchored {root}"));
+    let revocation_root = ok(run(&["issuer", "revocation-root", "--issuer", s(&issuer)], &[])).trim().to_string();
+    assert_eq!(out.trim(), format!("anchored {root}\nanchored revocation root {revocation_root}"));
     let out = ok(run(&["roots", "--issuer-address", &address, "--chain", s(&chain), "--rpc-url", url], &[]));
     assert!(out.starts_with(&root) && out.trim_end().ends_with("accepted"), "{out}");
 
@@ -86,7 +87,9 @@ fn anchor_and_verify_through_the_cli_on_a_hardhat_node() {
     let pres = d.join("pres.json");
     let session = ["--policy", s(&policy), "--challenge", &challenge, "--scope", "border:x"];
     let holder = d.join("holder.json");
+    let revocations = issuer.join("revocations.json");
     let mut prove = vec!["prove", "--keys", s(&keys), "--holder", s(&holder), "--package", s(&pkg)];
+    prove.extend(["--revocations", s(&revocations)]);
     prove.extend(session);
     prove.extend(["--as-of", "2026-11-21", "--out", s(&pres)]);
     ok(run(&prove, &[]));

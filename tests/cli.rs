@@ -18,13 +18,13 @@ fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
-/// `healthzk qr --string-only` of a presentation: an `HZ1:` string of at most 400 characters
+/// `healthzk qr --string-only` of a presentation: an `HZ2:` string of at most 400 characters
 /// (issue #6's bound for an alphanumeric QR code a phone camera reads easily).
 fn qr_string(presentation: &Path) -> String {
     let o = run(&["qr", "--presentation", s(presentation), "--string-only"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let qr = text(&o).0.trim().to_string();
-    assert!(qr.starts_with("HZ1:") && qr.len() <= 400, "{} chars: {qr}", qr.len());
+    assert!(qr.starts_with("HZ2:") && qr.len() <= 400, "{} chars: {qr}", qr.len());
     qr
 }
 
@@ -81,6 +81,8 @@ struct Flow {
     dir: tempfile::TempDir,
     /// The roots file an anchored-root verifier would hold (every root the tree has had).
     roots_file: PathBuf,
+    /// The issuer's current revocation root, as `issuer revocation-root` prints it.
+    revocation_root: String,
     challenge: String,
 }
 
@@ -118,7 +120,9 @@ impl Flow {
         std::fs::write(&roots_file, roots).unwrap();
         let challenge = text(&run(&["challenge", "--context", "gate 7"])).0.trim().to_string();
         assert!(challenge.starts_with("0x"));
-        Flow { dir, roots_file, challenge }
+        assert!(issuer.join("revocations.json").exists(), "the first issue publishes an empty revocation list");
+        let revocation_root = revocation_root(&issuer);
+        Flow { dir, roots_file, revocation_root, challenge }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -134,6 +138,8 @@ impl Flow {
             s(&self.path("holder.json")),
             "--package",
             s(&self.path(package)),
+            "--revocations",
+            s(&self.path("issuer/revocations.json")),
             "--policy",
             s(&self.path("policy.json")),
             "--challenge",
@@ -148,6 +154,18 @@ impl Flow {
     }
 
     fn verify(&self, presentation: &Path, challenge: &str, roots: &[&str]) -> Output {
+        self.verify_against(presentation, challenge, roots, &self.revocation_root, &[])
+    }
+
+    /// `verify` accepting `revocation_root` for the issuer, with `extra` arguments.
+    fn verify_against(
+        &self,
+        presentation: &Path,
+        challenge: &str,
+        roots: &[&str],
+        revocation_root: &str,
+        extra: &[&str],
+    ) -> Output {
         let policy = self.path("policy.json");
         let mut args = vec![
             "verify",
@@ -163,7 +181,10 @@ impl Flow {
             "border:FR-CDG",
             "--today",
             "2026-11-21",
+            "--revocation-root",
+            revocation_root,
         ];
+        args.extend(extra);
         if roots.is_empty() {
             args.extend(["--roots-file", s(&self.roots_file)]);
         }
@@ -172,6 +193,12 @@ impl Flow {
         }
         run(&args)
     }
+}
+
+fn revocation_root(issuer: &Path) -> String {
+    let o = run(&["issuer", "revocation-root", "--issuer", s(issuer)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    text(&o).0.trim().to_string()
 }
 
 #[test]
@@ -198,9 +225,9 @@ fn issue_prove_verify_through_the_cli() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let public: Value = serde_json::from_slice(&std::fs::read(export.join("public.json")).unwrap()).unwrap();
-    assert_eq!(public.as_array().unwrap().len(), 6);
+    assert_eq!(public.as_array().unwrap().len(), 7);
     let vk: Value = serde_json::from_slice(&std::fs::read(export.join("verification_key.json")).unwrap()).unwrap();
-    assert_eq!((vk["protocol"].as_str(), vk["nPublic"].as_u64()), (Some("groth16"), Some(6)));
+    assert_eq!((vk["protocol"].as_str(), vk["nPublic"].as_u64()), (Some("groth16"), Some(7)));
 
     // Offline QR: a PNG and the compact string, which verify accepts with the verifier's own
     // policy, challenge and scope — and refuses under another challenge.
@@ -227,6 +254,8 @@ fn issue_prove_verify_through_the_cli() {
             "2026-11-21",
             "--roots-file",
             s(&f.roots_file),
+            "--revocation-root",
+            &f.revocation_root,
         ])
     };
     let o = verify_qr(&qr, &f.challenge);
@@ -235,7 +264,7 @@ fn issue_prove_verify_through_the_cli() {
     let o = verify_qr(&qr, text(&run(&["challenge"])).0.trim());
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
     for (bad, needle) in
-        [("HZ9:00", "must start with HZ1:"), (&qr[..qr.len() - 5], "expected 229"), ("HZ1:a", "alphabet")]
+        [("HZ9:00", "must start with HZ2:"), (&qr[..qr.len() - 5], "expected 261"), ("HZ2:a", "alphabet")]
     {
         let o = verify_qr(bad, &f.challenge);
         assert_eq!(o.status.code(), Some(2), "{bad}: {:?}", text(&o));
@@ -344,6 +373,8 @@ fn bad_inputs_exit_2_with_a_clear_message() {
         &"x".repeat(40),
         "--roots-file",
         s(&f.roots_file),
+        "--revocation-root",
+        &f.revocation_root,
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("1 to 31 bytes"), "{:?}", text(&o));
@@ -524,6 +555,8 @@ fn score_threshold_through_the_cli() {
     }
     let roots = d.join("roots.txt");
     std::fs::write(&roots, text(&run(&["issuer", "roots", "--issuer", s(&issuer)])).0).unwrap();
+    let lab_revocation_root = revocation_root(&issuer);
+    let revocations = issuer.join("revocations.json");
     let challenge = text(&run(&["challenge", "--context", "claims"])).0.trim().to_string();
 
     for (model, private) in [("diabetes-progression-lr", false), ("diabetes-progression-mlp", true)] {
@@ -546,6 +579,8 @@ fn score_threshold_through_the_cli() {
                 s(&holder),
                 "--package",
                 s(&d.join(pkg)),
+                "--revocations",
+                s(&revocations),
                 "--model",
                 s(&model_file),
                 "--challenge",
@@ -577,6 +612,8 @@ fn score_threshold_through_the_cli() {
                 "insurer:acme",
                 "--roots-file",
                 s(&roots),
+                "--revocation-root",
+                &lab_revocation_root,
                 "--today",
                 "2026-11-20",
             ])
@@ -606,6 +643,8 @@ fn score_threshold_through_the_cli() {
         s(&holder),
         "--package",
         s(&d.join("low.pkg.json")),
+        "--revocations",
+        s(&revocations),
         "--model",
         s(&other),
         "--challenge",
@@ -615,6 +654,100 @@ fn score_threshold_through_the_cli() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("these keys serve model"), "{:?}", text(&o));
+}
+
+/// The package of credential `index` refreshed to the issuer tree's current root.
+fn refresh(f: &Flow, index: u64, from: &str, to: &str) -> String {
+    let issuer = f.path("issuer");
+    let mut pkg: Value = serde_json::from_slice(&std::fs::read(f.path(from)).unwrap()).unwrap();
+    let path: Value =
+        serde_json::from_str(&text(&run(&["issuer", "path", "--issuer", s(&issuer), "--index", &index.to_string()])).0)
+            .unwrap();
+    let root = text(&run(&["issuer", "root", "--issuer", s(&issuer)])).0.trim().to_string();
+    pkg["path"] = path;
+    pkg["issuer_root"] = json!(root);
+    write(f.dir.path(), to, &pkg);
+    root
+}
+
+/// Record-level revocation (issue #6): the issuer revokes one credential and anchors the new
+/// revocation root; the revoked credential cannot be proven any more; a presentation made
+/// against the superseded list is refused as stale — offline and from the chain, unless the
+/// verifier grants a grace period; a credential that is not revoked still proves.
+#[test]
+fn revocation_through_the_cli() {
+    let f = Flow::new();
+    let (d, issuer, chain) = (f.dir.path(), f.path("issuer"), f.path("chain"));
+    // A third credential for the holder (#2), which stays valid; both packages refreshed to the
+    // tree's current root, which is anchored with the (empty) revocation list.
+    let o =
+        issue(&issuer, &f.path("good.json"), s(&d.join("holder.json")), &d.join("good2.pkg.json"), Some("2026-11-20"));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let root = refresh(&f, 0, "good.pkg.json", "fresh0.pkg.json");
+    refresh(&f, 2, "good2.pkg.json", "fresh2.pkg.json");
+    assert_eq!(run(&["chain", "init", "--chain", s(&chain)]).status.code(), Some(0));
+    let address = text(&run(&["issuer", "address", "--issuer", s(&issuer)])).0.trim().to_string();
+    assert_eq!(run(&["chain", "accredit", "--chain", s(&chain), "--issuer-address", &address]).status.code(), Some(0));
+    let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let r0 = f.revocation_root.clone();
+    let o = f.prove("fresh0.pkg.json", "old.json");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+
+    // The hospital revokes credential #0.
+    let o = run(&["issuer", "revoke", "--issuer", s(&issuer), "--index", "0"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let r1 = text(&o).0.trim().to_string();
+    assert_ne!(r1, r0);
+    assert_eq!(revocation_root(&issuer), r1);
+    let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.contains(&format!("anchored revocation root {r1}")), "{:?}", text(&o));
+
+    // Its holder can no longer prove it (exit 2, named; nothing written).
+    let o = f.prove("fresh0.pkg.json", "never.json");
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("cannot prove: the credential is revoked"), "{:?}", text(&o));
+    assert!(!f.path("never.json").exists());
+
+    // A credential that is not revoked still proves, against the new list, and is accepted
+    // offline and from the chain.
+    let o = f.prove("fresh2.pkg.json", "new.json");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (new, old) = (f.path("new.json"), f.path("old.json"));
+    let o = f.verify_against(&new, &f.challenge, &[&root], &r1, &[]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let from_chain = ["--roots-from-chain", &address, "--chain", s(&chain)];
+    let o = f.verify_against(&new, &f.challenge, &[], "0x01", &from_chain);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+
+    // The presentation made before the revocation is stale: refused offline and from the chain.
+    let o = f.verify_against(&old, &f.challenge, &[&root], &r1, &[]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("revocation root is not the issuer's current one"), "{:?}", text(&o));
+    let o = f.verify_against(&old, &f.challenge, &[], "0x01", &from_chain);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("revocation root is not the issuer's current one"), "{:?}", text(&o));
+    // … unless the verifier tolerates a list superseded within the last day.
+    let mut graced = from_chain.to_vec();
+    graced.extend(["--revocation-grace", "86400"]);
+    let o = f.verify_against(&old, &f.challenge, &[], "0x01", &graced);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+
+    // Bad input: exit 2, named, nothing changed.
+    let list = std::fs::read(issuer.join("revocations.json")).unwrap();
+    for (index, needle) in [("0", "already revoked"), ("99", "no credential #99")] {
+        let o = run(&["issuer", "revoke", "--issuer", s(&issuer), "--index", index]);
+        assert_eq!(o.status.code(), Some(2), "{index}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "{index}: {:?}", text(&o));
+    }
+    assert_eq!(std::fs::read(issuer.join("revocations.json")).unwrap(), list);
+    let mut altered: Value = serde_json::from_slice(&list).unwrap();
+    altered["revoked"] = json!([]);
+    write(&issuer, "revocations.json", &altered);
+    let o = f.prove("fresh0.pkg.json", "never.json");
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("does not match the revoked nonces"), "{:?}", text(&o));
 }
 
 /// Chain anchoring through the CLI on the embedded chain: `chain init`, an unaccredited
@@ -644,10 +777,11 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
     let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let root = text(&run(&["issuer", "root", "--issuer", s(&issuer)])).0.trim().to_string();
-    assert_eq!(text(&o).0.trim(), format!("anchored {root}"));
+    assert_eq!(text(&o).0.trim(), format!("anchored {root}\nanchored revocation root {}", f.revocation_root));
     let o = run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert!(text(&o).0.contains("already anchored"), "{:?}", text(&o));
+    assert!(text(&o).0.contains("is already current"), "{:?}", text(&o));
     let o = run(&["roots", "--issuer-address", &address, "--chain", s(&chain)]);
     let (out, _) = text(&o);
     assert_eq!(out.lines().count(), 1, "{out}");

@@ -3,10 +3,14 @@ pragma solidity ^0.8.24;
 
 /// @title AnchorRegistry
 /// @notice Public registry of the Poseidon Merkle roots that accredited issuers (hospitals)
-///         anchor for their credential trees, and of the score-model hashes that accredited
-///         model publishers register.
+///         anchor for their credential trees and revocation lists, and of the score-model
+///         hashes that accredited model publishers register.
 /// @dev A verifier accepts a proof's `issuer_root` only while `isRootAccepted(issuer, root)`:
 ///      the issuer is still accredited, it anchored the root, and the root was not revoked.
+///      A proof's `revocation_root` is accepted only while
+///      `isRevocationRootFresh(issuer, root, maxAge)`: the issuer's current revocation root,
+///      or one it superseded less than `maxAge` seconds ago (the verifier's tolerance for holders
+///      that have not fetched the newest list yet; 0 for none).
 ///      A model hash is accepted only while `isModelAccepted(modelHash)`. Roots and model hashes
 ///      are BN254 scalar-field elements: canonical (< R) and non-zero. A revoked root or model
 ///      stays revoked: it cannot be anchored or registered again.
@@ -24,6 +28,14 @@ contract AnchorRegistry {
         uint64 revokedAt;
         bool anchored;
         bool revoked;
+    }
+
+    /// @dev One anchored revocation root of one issuer; fits in one storage slot.
+    struct RevocationRecord {
+        uint64 anchoredAt;
+        uint64 supersededAt;
+        bool anchored;
+        bool superseded;
     }
 
     /// @dev One registered model hash. `publisher != address(0)` means registered.
@@ -47,6 +59,10 @@ contract AnchorRegistry {
     mapping(address => mapping(uint256 => RootRecord)) private _roots;
     mapping(address => uint256[]) private _history;
     mapping(uint256 => ModelRecord) private _models;
+    mapping(address => mapping(uint256 => RevocationRecord)) private _revocations;
+
+    /// @notice Each issuer's current revocation root (0 before its first).
+    mapping(address => uint256) public currentRevocationRoot;
 
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     event IssuerAccredited(address indexed issuer);
@@ -57,6 +73,9 @@ contract AnchorRegistry {
     event RootAnchored(address indexed issuer, uint256 indexed root, uint256 index, uint64 timestamp);
     /// @notice `by` (the issuer or the owner) revoked `issuer`'s `root`.
     event RootRevoked(address indexed issuer, uint256 indexed root, uint64 timestamp, address by);
+    /// @notice `issuer` anchored `root` as its current revocation root, superseding `previous`
+    ///         (0 if none).
+    event RevocationRootAnchored(address indexed issuer, uint256 indexed root, uint256 previous, uint64 timestamp);
     event ModelRegistered(address indexed publisher, uint256 indexed modelHash, uint64 timestamp);
     /// @notice `by` (the publisher or the owner) revoked `modelHash`.
     event ModelRevoked(uint256 indexed modelHash, address by);
@@ -230,6 +249,54 @@ contract AnchorRegistry {
         if (n == 0) revert NoRoots();
         root = history[n - 1];
         return (root, _roots[issuer][root].anchoredAt);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Revocation roots
+    // ------------------------------------------------------------------------------------
+
+    /// @notice Anchors `root` as the calling issuer's current revocation root (SPEC.md §13),
+    ///         superseding the previous one at this block's time.
+    /// @dev Reverts NotIssuer, NotCanonical if `root` is 0 or ≥ R, AlreadyAnchored if the caller
+    ///      anchored it before (a revocation list only grows, so its roots never recur).
+    function anchorRevocationRoot(uint256 root) external {
+        if (!isIssuer[msg.sender]) revert NotIssuer(msg.sender);
+        if (root == 0 || root >= R) revert NotCanonical(root);
+        RevocationRecord storage rec = _revocations[msg.sender][root];
+        if (rec.anchored) revert AlreadyAnchored(root);
+
+        uint64 now_ = uint64(block.timestamp);
+        uint256 previous = currentRevocationRoot[msg.sender];
+        if (previous != 0) {
+            RevocationRecord storage prev = _revocations[msg.sender][previous];
+            prev.superseded = true;
+            prev.supersededAt = now_;
+        }
+        rec.anchoredAt = now_;
+        rec.anchored = true;
+        currentRevocationRoot[msg.sender] = root;
+
+        emit RevocationRootAnchored(msg.sender, root, previous, now_);
+    }
+
+    /// @notice True if `issuer` is accredited now and `root` is its current revocation root,
+    ///         or one it superseded less than `maxAge` seconds ago (0: the current one only).
+    function isRevocationRootFresh(address issuer, uint256 root, uint256 maxAge) external view returns (bool) {
+        RevocationRecord storage rec = _revocations[issuer][root];
+        if (!isIssuer[issuer] || !rec.anchored) return false;
+        if (!rec.superseded) return true;
+        return block.timestamp - rec.supersededAt < maxAge;
+    }
+
+    /// @notice When `issuer` anchored `root` as a revocation root and when it was superseded;
+    ///         (0, 0) if never anchored, and supersededAt = 0 while current.
+    function revocationRootInfo(address issuer, uint256 root)
+        external
+        view
+        returns (uint64 anchoredAt, uint64 supersededAt)
+    {
+        RevocationRecord storage rec = _revocations[issuer][root];
+        return (rec.anchoredAt, rec.supersededAt);
     }
 
     // ------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 pragma solidity ^0.8.24;
 
 /// @title Groth16Verifier
-/// @notice Verifies Groth16 proofs over BN254 for one fixed verifying key with exactly six
-///         public inputs (healthzk's credential-query statement, SPEC.md §7).
+/// @notice Verifies Groth16 proofs over BN254 for one fixed verifying key with exactly seven
+///         public inputs (healthzk's statements, SPEC.md §7).
 /// @dev The check is the arkworks / snarkjs equation
 ///          e(A, B) = e(alpha, beta) · e(vk_x, gamma) · e(C, delta),
 ///          vk_x = IC0 + Σ input[i] · IC[i+1],
@@ -19,7 +19,7 @@ pragma solidity ^0.8.24;
 ///      - the point at infinity is all zeros.
 contract Groth16Verifier {
     /// @notice Number of public inputs of the statement.
-    uint256 public constant PUBLIC_INPUTS = 6;
+    uint256 public constant PUBLIC_INPUTS = 7;
 
     /// @notice BN254 scalar field modulus: every public input must be below it.
     uint256 public constant R =
@@ -70,6 +70,8 @@ contract Groth16Verifier {
     uint256 private immutable IC5_Y;
     uint256 private immutable IC6_X;
     uint256 private immutable IC6_Y;
+    uint256 private immutable IC7_X;
+    uint256 private immutable IC7_Y;
 
     /// @notice Stores the verifying key after checking it.
     /// @dev Reverts with InvalidVerifyingKey if any coordinate is ≥ Q, if alpha or an IC point
@@ -81,14 +83,14 @@ contract Groth16Verifier {
     /// @param beta  G2 point beta:  [x.c1, x.c0, y.c1, y.c0].
     /// @param gamma G2 point gamma: [x.c1, x.c0, y.c1, y.c0].
     /// @param delta G2 point delta: [x.c1, x.c0, y.c1, y.c0].
-    /// @param ic    IC0..IC6 as [IC0.x, IC0.y, IC1.x, IC1.y, …, IC6.x, IC6.y].
+    /// @param ic    IC0..IC7 as [IC0.x, IC0.y, IC1.x, IC1.y, …, IC7.x, IC7.y].
     constructor(
         bytes32 keyId_,
         uint256[2] memory alpha,
         uint256[4] memory beta,
         uint256[4] memory gamma,
         uint256[4] memory delta,
-        uint256[14] memory ic
+        uint256[16] memory ic
     ) {
         _checkKey(alpha, beta, gamma, delta, ic);
 
@@ -126,17 +128,19 @@ contract Groth16Verifier {
         IC5_Y = ic[11];
         IC6_X = ic[12];
         IC6_Y = ic[13];
+        IC7_X = ic[14];
+        IC7_Y = ic[15];
     }
 
-    /// @notice Verifies a Groth16 proof against the stored key and six public inputs.
+    /// @notice Verifies a Groth16 proof against the stored key and seven public inputs.
     /// @dev Never reverts on bad data: returns false if an input is ≥ R, a proof coordinate is
     ///      ≥ Q, a precompile call fails (for example a proof point off the curve or outside
     ///      the subgroup) or the pairing product is not 1. A failing precompile consumes the
     ///      gas forwarded to it (63/64 of what is left), as the EVM does for every failed call.
     /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
-    /// @param input The six public inputs, in the statement's order.
+    /// @param input The seven public inputs, in the statement's order.
     /// @return True if and only if the proof is valid for `input`.
-    function verifyProof(uint256[8] calldata proof, uint256[6] calldata input)
+    function verifyProof(uint256[8] calldata proof, uint256[7] calldata input)
         external
         view
         returns (bool)
@@ -193,7 +197,7 @@ contract Groth16Verifier {
     /// @return beta  [x.c1, x.c0, y.c1, y.c0].
     /// @return gamma [x.c1, x.c0, y.c1, y.c0].
     /// @return delta [x.c1, x.c0, y.c1, y.c0].
-    /// @return ic    [IC0.x, IC0.y, …, IC6.x, IC6.y].
+    /// @return ic    [IC0.x, IC0.y, …, IC7.x, IC7.y].
     function verifyingKey()
         external
         view
@@ -202,7 +206,7 @@ contract Groth16Verifier {
             uint256[4] memory beta,
             uint256[4] memory gamma,
             uint256[4] memory delta,
-            uint256[14] memory ic
+            uint256[16] memory ic
         )
     {
         alpha = [ALPHA_X, ALPHA_Y];
@@ -211,16 +215,16 @@ contract Groth16Verifier {
         delta = [DELTA_X1, DELTA_X0, DELTA_Y1, DELTA_Y0];
         ic = [
             IC0_X, IC0_Y, IC1_X, IC1_Y, IC2_X, IC2_Y, IC3_X,
-            IC3_Y, IC4_X, IC4_Y, IC5_X, IC5_Y, IC6_X, IC6_Y
+            IC3_Y, IC4_X, IC4_Y, IC5_X, IC5_Y, IC6_X, IC6_Y, IC7_X, IC7_Y
         ];
     }
 
-    /// @dev vk_x = IC0 + Σ input[i] · IC[i+1], with six ecMul and six ecAdd calls.
+    /// @dev vk_x = IC0 + Σ input[i] · IC[i+1], with seven ecMul and seven ecAdd calls.
     ///      Inputs must already be below R.
     /// @return ok False if any precompile call failed.
     /// @return x vk_x.x
     /// @return y vk_x.y
-    function _linearCombination(uint256[6] calldata input)
+    function _linearCombination(uint256[7] calldata input)
         private
         view
         returns (bool ok, uint256 x, uint256 y)
@@ -234,7 +238,8 @@ contract Groth16Verifier {
             && _mulAdd(acc, IC3_X, IC3_Y, input[2])
             && _mulAdd(acc, IC4_X, IC4_Y, input[3])
             && _mulAdd(acc, IC5_X, IC5_Y, input[4])
-            && _mulAdd(acc, IC6_X, IC6_Y, input[5]);
+            && _mulAdd(acc, IC6_X, IC6_Y, input[5])
+            && _mulAdd(acc, IC7_X, IC7_Y, input[6]);
         x = acc[0];
         y = acc[1];
     }
@@ -283,7 +288,7 @@ contract Groth16Verifier {
         uint256[4] memory beta,
         uint256[4] memory gamma,
         uint256[4] memory delta,
-        uint256[14] memory ic
+        uint256[16] memory ic
     ) private view {
         // Every coordinate is canonical.
         for (uint256 i = 0; i < 2; ++i) {
@@ -292,12 +297,12 @@ contract Groth16Verifier {
         for (uint256 i = 0; i < 4; ++i) {
             if (beta[i] >= Q || gamma[i] >= Q || delta[i] >= Q) revert InvalidVerifyingKey();
         }
-        for (uint256 i = 0; i < 14; ++i) {
+        for (uint256 i = 0; i < 16; ++i) {
             if (ic[i] >= Q) revert InvalidVerifyingKey();
         }
 
         // G1: ecAdd refuses a point that is not on the curve. Pair them up as
-        // (alpha, IC0), (IC1, IC2), (IC3, IC4), (IC5, IC6).
+        // (alpha, IC0), (IC1, IC2), (IC3, IC4), (IC5, IC6), (IC7, alpha).
         uint256[4] memory g1;
         g1[0] = alpha[0];
         g1[1] = alpha[1];
@@ -311,6 +316,11 @@ contract Groth16Verifier {
             g1[3] = ic[i + 3];
             if (!_ecAddSucceeds(g1)) revert InvalidVerifyingKey();
         }
+        g1[0] = ic[14];
+        g1[1] = ic[15];
+        g1[2] = alpha[0];
+        g1[3] = alpha[1];
+        if (!_ecAddSucceeds(g1)) revert InvalidVerifyingKey();
 
         // G2: ecPairing refuses a G2 point off the twist or outside the subgroup. The product
         // e(alpha, beta) · e(alpha, gamma) · e(alpha, delta) itself is not looked at.

@@ -84,11 +84,21 @@ fn main() {
         policy_hash: s.public.policy_hash,
         scope: s.public.scope,
         max_age_days: 1,
+        revocation_grace_seconds: 3_600,
     };
     let (gate, r) = Gate::deploy(&mut chain, &owner, &config).unwrap();
     rows.push(("deploy EligibilityGate".into(), r.gas_used));
     let next = registry.anchor_root(&mut chain, &issuer, &s.public.issuer_root).unwrap().gas_used;
     rows.push(("anchor a root (later roots)".into(), next));
+    let empty = healthzk_core::revocation::RevocationList::empty().root();
+    rows.push((
+        "anchor a revocation root (issuer's first)".into(),
+        registry.anchor_revocation_root(&mut chain, &issuer, &empty).unwrap().gas_used,
+    ));
+    rows.push((
+        "anchor a revocation root (superseding the last)".into(),
+        registry.anchor_revocation_root(&mut chain, &issuer, &s.public.revocation_root).unwrap().gas_used,
+    ));
     s.public.challenge = gate.challenge_for(&mut chain, holder.address()).unwrap();
     let proof = decode_proof(&query.prove(&s.public, &s.witness, &mut rng).unwrap().to_hex()).unwrap();
     rows.push((

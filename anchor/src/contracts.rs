@@ -10,7 +10,7 @@ use alloy_primitives::{Address, Bytes, FixedBytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Proof, VerifyingKey};
-use healthzk_core::query::QueryPublic;
+use healthzk_core::query::{QueryPublic, NUM_PUBLIC_INPUTS};
 
 fn deployed(receipt: &Receipt, what: &str) -> Result<Address, Error> {
     receipt
@@ -149,6 +149,46 @@ impl Registry {
         Ok(self.roots(chain, issuer)?.into_iter().filter(|r| r.revoked_at.is_none()).map(|r| r.root).collect())
     }
 
+    /// Anchors `root` as the issuer's current revocation root (accredited issuers only),
+    /// superseding the previous one.
+    pub fn anchor_revocation_root(&self, chain: &mut dyn Chain, issuer: &Account, root: &Fr) -> Result<Receipt, Error> {
+        self.send(chain, issuer, R::anchorRevocationRootCall { root: encode::fr_to_u256(root) })
+    }
+
+    /// The issuer's current revocation root, if it anchored one.
+    pub fn current_revocation_root(&self, chain: &mut dyn Chain, issuer: Address) -> Result<Option<Fr>, Error> {
+        let r: U256 = view(chain, self.address, R::currentRevocationRootCall::new((issuer,)))?;
+        if r.is_zero() {
+            return Ok(None);
+        }
+        to_fr(r, "revocation root").map(Some)
+    }
+
+    /// Whether `root` is the issuer's current revocation root or was superseded less than
+    /// `max_age` seconds ago (and the issuer is accredited).
+    pub fn is_revocation_root_fresh(
+        &self,
+        chain: &mut dyn Chain,
+        issuer: Address,
+        root: &Fr,
+        max_age: u64,
+    ) -> Result<bool, Error> {
+        let call = R::isRevocationRootFreshCall { issuer, root: encode::fr_to_u256(root), maxAge: U256::from(max_age) };
+        view(chain, self.address, call)
+    }
+
+    /// When the issuer anchored `root` as a revocation root and when it was superseded:
+    /// `None` if never anchored.
+    pub fn revocation_root_info(
+        &self,
+        chain: &mut dyn Chain,
+        issuer: Address,
+        root: &Fr,
+    ) -> Result<Option<(u64, Option<u64>)>, Error> {
+        let r = view(chain, self.address, R::revocationRootInfoCall { issuer, root: encode::fr_to_u256(root) })?;
+        Ok((r.anchoredAt != 0).then_some((r.anchoredAt, (r.supersededAt != 0).then_some(r.supersededAt))))
+    }
+
     /// Registers a model hash (accredited model publishers only).
     pub fn register_model(
         &self,
@@ -173,7 +213,7 @@ pub struct VerifierContract {
 }
 
 impl VerifierContract {
-    /// Deploys a verifier for `vk` (which must have six public inputs), tagged with its key id.
+    /// Deploys a verifier for `vk` (which must have seven public inputs), tagged with its key id.
     pub fn deploy(
         chain: &mut dyn Chain,
         from: &Account,
@@ -200,12 +240,17 @@ impl VerifierContract {
     }
 
     /// Calldata of `verifyProof(proof, input)` for raw words (tests tamper with them).
-    pub fn calldata(proof: [U256; 8], input: [U256; 6]) -> Bytes {
+    pub fn calldata(proof: [U256; 8], input: [U256; NUM_PUBLIC_INPUTS]) -> Bytes {
         V::verifyProofCall { proof, input }.abi_encode().into()
     }
 
     /// `verifyProof` on raw words.
-    pub fn verify_words(&self, chain: &mut dyn Chain, proof: [U256; 8], input: [U256; 6]) -> Result<bool, Error> {
+    pub fn verify_words(
+        &self,
+        chain: &mut dyn Chain,
+        proof: [U256; 8],
+        input: [U256; NUM_PUBLIC_INPUTS],
+    ) -> Result<bool, Error> {
         let out = chain.call(Address::ZERO, self.address, Self::calldata(proof, input))?;
         abi::decode_return::<V::verifyProofCall>(&out)
     }
@@ -238,6 +283,9 @@ pub struct GateConfig {
     pub scope: Fr,
     /// How many days old `as_of` may be.
     pub max_age_days: u32,
+    /// How long after the issuer superseded a revocation root proofs against it still pass,
+    /// in seconds (0: only the current root).
+    pub revocation_grace_seconds: u32,
 }
 
 /// The example consumer contract: verifies a presentation on chain and records the nullifier.
@@ -257,6 +305,7 @@ impl Gate {
             policyHash_: encode::fr_to_u256(&c.policy_hash),
             scope_: encode::fr_to_u256(&c.scope),
             maxAgeDays_: c.max_age_days,
+            revocationGraceSeconds_: c.revocation_grace_seconds,
         }
         .abi_encode();
         let receipt = chain.deploy(from, init_code(&G::BYTECODE, args))?;
@@ -294,6 +343,7 @@ impl Gate {
             issuerRoot: encode::fr_to_u256(&public.issuer_root),
             asOf: U256::from(public.as_of.0),
             nullifier: encode::fr_to_u256(&public.nullifier),
+            revocationRoot: encode::fr_to_u256(&public.revocation_root),
         };
         chain.send(holder, self.address, call.abi_encode().into())
     }

@@ -64,7 +64,7 @@ pub fn proof(p: &Proof<Bn254>) -> [U256; 8] {
     [a[0], a[1], b[0], b[1], b[2], b[3], c[0], c[1]]
 }
 
-/// The six public inputs in circuit order, as the contract's `uint256[6]`.
+/// The seven public inputs in circuit order, as the contract's `uint256[7]`.
 pub fn public_inputs(p: &QueryPublic) -> [U256; NUM_PUBLIC_INPUTS] {
     p.to_field_elements().map(|x| fr_to_u256(&x))
 }
@@ -80,17 +80,17 @@ pub struct VerifierArgs {
     pub gamma: [U256; 4],
     /// δ in EVM G2 order.
     pub delta: [U256; 4],
-    /// `IC0.x, IC0.y, …, IC6.x, IC6.y`.
+    /// `IC0.x, IC0.y, …, IC7.x, IC7.y`.
     pub ic: [U256; 2 * (NUM_PUBLIC_INPUTS + 1)],
 }
 
 /// Why a verifying key cannot be encoded for the contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the verifying key has {0} input points; the contract takes exactly {n} (6 public inputs + 1)", n = NUM_PUBLIC_INPUTS + 1)]
+#[error("the verifying key has {0} input points; the contract takes exactly {n} (7 public inputs + 1)", n = NUM_PUBLIC_INPUTS + 1)]
 pub struct WrongInputCount(pub usize);
 
 impl VerifierArgs {
-    /// Encodes a verifying key with exactly six public inputs.
+    /// Encodes a verifying key with exactly seven public inputs.
     pub fn new(vk: &VerifyingKey<Bn254>) -> Result<Self, WrongInputCount> {
         if vk.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
             return Err(WrongInputCount(vk.gamma_abc_g1.len()));

@@ -31,7 +31,7 @@ pub fn contract_name(statement: &str) -> String {
     name
 }
 
-/// The exported source for `vk` (six public inputs) with key id `key_id`.
+/// The exported source for `vk` (seven public inputs) with key id `key_id`.
 pub fn export(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: &str) -> Result<String, WrongInputCount> {
     let a = VerifierArgs::new(vk)?;
     let name = contract_name(statement);

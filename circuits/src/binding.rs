@@ -1,14 +1,17 @@
-//! What every statement proves about its credential, shared by `query` and `score`: the six
+//! What every statement proves about its credential, shared by `query` and `score`: the seven
 //! public inputs, the holder binding (`holder = Poseidon(secret)` inside the commitment),
-//! membership of the commitment under `issuer_root` (fixed depth, boolean path bits), the
-//! nullifier `Poseidon(secret, scope)`, `as_of < 2^32` and `0 ≤ expires − as_of < 2^32`, and the
+//! membership of the commitment under `issuer_root` (fixed depth, boolean path bits), its
+//! revocation nonce in a gap under `revocation_root` (not revoked), the nullifier `Poseidon(secret, scope)`, `as_of < 2^32` and `0 ≤ expires − as_of < 2^32`, and the
 //! challenge bound by a squaring constraint.
 
-use crate::{credential::CredentialVar, merkle::PathVar, range::enforce_bits, FrVar, SynthesisError};
+use crate::{
+    credential::CredentialVar, merkle::PathVar, range::enforce_bits, revocation::RevocationVar, FrVar, SynthesisError,
+};
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget};
 use ark_relations::gr1cs::ConstraintSystemRef;
 use healthzk_core::{
-    credential::Credential, holder::HolderSecret, merkle::MerklePath, query::QueryPublic, Fr, DAY_BITS, SLOTS,
+    credential::Credential, holder::HolderSecret, merkle::MerklePath, query::QueryPublic,
+    revocation::RevocationOpening, Fr, DAY_BITS, SLOTS,
 };
 
 /// The public inputs as variables, in circuit order.
@@ -26,6 +29,8 @@ pub struct PublicVars {
     pub scope: FrVar,
     /// Nullifier.
     pub nullifier: FrVar,
+    /// Revocation root.
+    pub revocation_root: FrVar,
 }
 
 /// The credential's private half.
@@ -37,6 +42,8 @@ pub struct CredentialWitness<'a> {
     pub secret: &'a HolderSecret,
     /// Its path in the issuer tree.
     pub path: &'a MerklePath,
+    /// The revocation gap holding its nonce.
+    pub revocation: &'a RevocationOpening,
 }
 
 /// Allocates the public inputs and the credential and enforces the shared relations.
@@ -55,6 +62,7 @@ pub fn bind(
         challenge: input(|p| p.challenge)?,
         scope: input(|p| p.scope)?,
         nullifier: input(|p| p.nullifier)?,
+        revocation_root: input(|p| p.revocation_root)?,
     };
     let wit = |v: Option<Fr>| FrVar::new_witness(cs.clone(), || v.ok_or_else(missing));
     let c = w.map(|w| w.credential);
@@ -72,6 +80,9 @@ pub fn bind(
     // Holder binding (inside the commitment) and membership under the issuer root.
     let path = PathVar::new_witness(cs.clone(), depth, w.map(|w| w.path))?;
     path.root(&cred.commitment()?)?.enforce_equal(&p.issuer_root)?;
+    // Not revoked: the nonce lies in a gap under the revocation root.
+    RevocationVar::new_witness(cs.clone(), w.map(|w| w.revocation))?
+        .enforce(&cred.revocation_nonce, &p.revocation_root)?;
     // Nullifier.
     crate::poseidon::hash(&[secret, p.scope.clone()])?.enforce_equal(&p.nullifier)?;
     // Day widths and expiry.

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod poseidon;
 pub mod query;
 pub mod range;
+pub mod revocation;
 pub mod score;
 pub mod select;
 

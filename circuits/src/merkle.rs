@@ -1,48 +1,59 @@
-//! Merkle membership gadget, twin of `healthzk_core::merkle::MerklePath::root`: fixed depth
-//! (the number of siblings), path bits allocated as constrained booleans, nodes
-//! `Poseidon(left, right)`. Per level: 1 booleanity + 1 swap + a Poseidon-2 (240).
+//! Merkle membership gadget, twin of `healthzk_core::merkle::MerklePath::root`: quaternary, fixed
+//! depth (index bits; `depth / 2` levels), path bits allocated as constrained booleans, nodes
+//! `Poseidon(c0, c1, c2, c3)`. Per level: 2 booleanity + 3 selections + a Poseidon-4 (297) = 302,
+//! against 2 · 242 for two binary levels.
 
 use crate::{poseidon, BoolVar, FrVar, SynthesisError};
 use ark_r1cs_std::alloc::AllocVar;
 use ark_relations::gr1cs::ConstraintSystemRef;
-use healthzk_core::{merkle::MerklePath, Fr};
+use healthzk_core::{
+    merkle::{levels, siblings_len, MerklePath},
+    Fr,
+};
 
 /// A path as variables.
 #[derive(Debug, Clone)]
 pub struct PathVar {
-    /// Path bits, leaf level first (1: current node is the right child).
+    /// Path bits, leaf level first, two per level (`p = b0 + 2·b1`).
     pub bits: Vec<BoolVar>,
-    /// Siblings, leaf level first.
+    /// Siblings, leaf level first, three per level (pair partner, then the other pair).
     pub siblings: Vec<FrVar>,
 }
 
 impl PathVar {
-    /// Allocates a path of exactly `depth` levels as witnesses.
+    /// Allocates a path of a tree of exactly `depth` index bits as witnesses.
     pub fn new_witness(
         cs: ConstraintSystemRef<Fr>,
         depth: usize,
         path: Option<&MerklePath>,
     ) -> Result<Self, SynthesisError> {
         let missing = || SynthesisError::AssignmentMissing;
-        let mut bits = Vec::with_capacity(depth);
-        let mut siblings = Vec::with_capacity(depth);
-        for l in 0..depth {
-            bits.push(BoolVar::new_witness(cs.clone(), || path.map(|p| (p.index >> l) & 1 == 1).ok_or_else(missing))?);
-            siblings.push(FrVar::new_witness(cs.clone(), || {
-                path.and_then(|p| p.siblings.get(l).copied()).ok_or_else(missing)
-            })?);
-        }
+        let n_bits = 2 * levels(depth);
+        let bits = (0..n_bits)
+            .map(|l| BoolVar::new_witness(cs.clone(), || path.map(|p| (p.index >> l) & 1 == 1).ok_or_else(missing)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let siblings = (0..siblings_len(depth))
+            .map(|k| {
+                FrVar::new_witness(cs.clone(), || path.and_then(|p| p.siblings.get(k).copied()).ok_or_else(missing))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(PathVar { bits, siblings })
     }
 
     /// The root reached from `leaf`.
     pub fn root(&self, leaf: &FrVar) -> Result<FrVar, SynthesisError> {
         let mut cur = leaf.clone();
-        for (bit, sib) in self.bits.iter().zip(&self.siblings) {
-            // left = bit ? sib : cur  (one constraint); right = cur + sib − left.
-            let left = &cur + FrVar::from(bit.clone()) * (sib - &cur);
-            let right = &cur + sib - &left;
-            cur = poseidon::hash(&[left, right])?;
+        for (b, s) in self.bits.chunks(2).zip(self.siblings.chunks(3)) {
+            let (b0, b1) = (FrVar::from(b[0].clone()), FrVar::from(b[1].clone()));
+            // The pair holding `cur`, ordered by b0 (one constraint).
+            let l = &cur + &b0 * (&s[0] - &cur);
+            let r = &cur + &s[0] - &l;
+            // The two pairs, ordered by b1 (two constraints).
+            let c0 = &l + &b1 * (&s[1] - &l);
+            let c1 = &r + &b1 * (&s[2] - &r);
+            let c2 = &l + &s[1] - &c0;
+            let c3 = &r + &s[2] - &c1;
+            cur = poseidon::hash(&[c0, c1, c2, c3])?;
         }
         Ok(cur)
     }
@@ -56,8 +67,8 @@ mod tests {
     use healthzk_core::merkle::MerkleTree;
 
     fn tree() -> MerkleTree {
-        let leaves: Vec<Fr> = (1..=11u64).map(Fr::from).collect();
-        MerkleTree::from_leaves(5, &leaves).unwrap()
+        let leaves: Vec<Fr> = (1..=37u64).map(Fr::from).collect();
+        MerkleTree::from_leaves(6, &leaves).unwrap()
     }
 
     #[test]
@@ -67,24 +78,41 @@ mod tests {
             let cs = ConstraintSystem::<Fr>::new_ref();
             let p = t.path(i).unwrap();
             let leaf = FrVar::new_witness(cs.clone(), || Ok(t.leaves()[i as usize])).unwrap();
-            let pv = PathVar::new_witness(cs.clone(), 5, Some(&p)).unwrap();
+            let pv = PathVar::new_witness(cs.clone(), 6, Some(&p)).unwrap();
             let root = pv.root(&leaf).unwrap();
             assert_eq!(root.value().unwrap(), t.root());
             root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap()).unwrap();
             assert!(cs.is_satisfied().unwrap());
-            assert_eq!(cs.num_constraints(), 5 * (2 + 240) + 1);
+            assert_eq!(cs.num_constraints(), 3 * (2 + 3 + 297) + 1);
         }
     }
 
     #[test]
-    fn wrong_index_bit_is_unsatisfied() {
+    fn each_wrong_index_bit_is_unsatisfied() {
         let t = tree();
-        let mut p = t.path(2).unwrap();
-        p.index ^= 1;
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        let leaf = FrVar::new_witness(cs.clone(), || Ok(t.leaves()[2])).unwrap();
-        let root = PathVar::new_witness(cs.clone(), 5, Some(&p)).unwrap().root(&leaf).unwrap();
-        root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap()).unwrap();
-        assert!(!cs.is_satisfied().unwrap());
+        for bit in 0..6 {
+            let mut p = t.path(22).unwrap();
+            p.index ^= 1 << bit;
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let leaf = FrVar::new_witness(cs.clone(), || Ok(t.leaves()[22])).unwrap();
+            let root = PathVar::new_witness(cs.clone(), 6, Some(&p)).unwrap().root(&leaf).unwrap();
+            root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap()).unwrap();
+            assert!(!cs.is_satisfied().unwrap(), "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn each_wrong_sibling_is_unsatisfied() {
+        let t = tree();
+        let p = t.path(22).unwrap();
+        for k in 0..p.siblings.len() {
+            let mut q = p.clone();
+            q.siblings[k] += Fr::from(1u64);
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let leaf = FrVar::new_witness(cs.clone(), || Ok(t.leaves()[22])).unwrap();
+            let root = PathVar::new_witness(cs.clone(), 6, Some(&q)).unwrap().root(&leaf).unwrap();
+            root.enforce_equal(&FrVar::new_input(cs.clone(), || Ok(t.root())).unwrap()).unwrap();
+            assert!(!cs.is_satisfied().unwrap(), "sibling {k}");
+        }
     }
 }

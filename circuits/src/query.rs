@@ -1,10 +1,12 @@
 //! The credential-query statement (Penumbra-style: public and private halves named, a
 //! circuit over `Option`s so setup runs without a witness).
 //!
-//! Public inputs, in order: `issuer_root, policy_hash, as_of, challenge, scope, nullifier`.
+//! Public inputs, in order: `issuer_root, policy_hash, as_of, challenge, scope, nullifier,
+//! revocation_root`.
 //! Enforced relations, each the twin of a check in `healthzk_core::query::check`:
 //! 1–3, 5, 7. the shared relations of [`crate::binding::bind`]: holder binding, membership
-//!    under `issuer_root`, nullifier, day widths and expiry, challenge;
+//!    under `issuer_root`, not revoked under `revocation_root`, nullifier, day widths and expiry,
+//!    challenge;
 //! 4. `policy_hash` is the hash of the policy whose schema is the credential's;
 //! 6. every comparison and set clause of the policy holds on the credential's slots.
 
@@ -53,7 +55,12 @@ impl ConstraintSynthesizer<Fr> for QueryCircuit {
             cs.clone(),
             self.depth,
             self.public.as_ref(),
-            w.map(|w| CredentialWitness { credential: &w.credential, secret: &w.secret, path: &w.path }),
+            w.map(|w| CredentialWitness {
+                credential: &w.credential,
+                secret: &w.secret,
+                path: &w.path,
+                revocation: &w.revocation,
+            }),
         )?;
 
         // 4. Policy hash over the schema and every clause.

@@ -153,7 +153,12 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
             cs.clone(),
             self.depth,
             self.public.as_ref(),
-            w.map(|w| CredentialWitness { credential: &w.credential, secret: &w.secret, path: &w.path }),
+            w.map(|w| CredentialWitness {
+                credential: &w.credential,
+                secret: &w.secret,
+                path: &w.path,
+                revocation: &w.revocation,
+            }),
         )?;
         let (public, model) = match &self.weights {
             Weights::Public(m) => (true, Some(&m.model)),

@@ -1,8 +1,9 @@
 //! Compact presentations for offline QR codes: the bytes a verifier cannot recompute, in
 //! base45 (RFC 9285) so they fit an alphanumeric QR code, behind a version prefix.
 //!
-//! `HZ1:` ‖ base45(`statement (1) ‖ key id (32) ‖ issuer_root (32) ‖ as_of (u32 BE, 4) ‖
-//! nullifier (32) ‖ proof (128)`) — 229 bytes, 348 characters. The policy (or model) hash,
+//! `HZ2:` ‖ base45(`statement (1) ‖ key id (32) ‖ issuer_root (32) ‖ as_of (u32 BE, 4) ‖
+//! nullifier (32) ‖ revocation_root (32) ‖ proof (128)`) — 261 bytes, 396 characters with the
+//! prefix (`HZ1:` strings predate revocation and are refused with a message saying so). The policy (or model) hash,
 //! the challenge and the scope are the verifier's own: it supplies them when decoding, and the
 //! proof fails if the holder proved anything else. Decoding never reduces: a field element
 //! ≥ r is refused, naming the field.
@@ -14,10 +15,10 @@ use crate::{
     Error, Fr, Result,
 };
 
-/// Prefix of a compact presentation (format version 1).
-pub const PREFIX: &str = "HZ1:";
+/// Prefix of a compact presentation (format version 2).
+pub const PREFIX: &str = "HZ2:";
 /// Bytes before base45.
-pub const COMPACT_BYTES: usize = 1 + 32 + 32 + 4 + 32 + PROOF_BYTES;
+pub const COMPACT_BYTES: usize = 1 + 32 + 32 + 4 + 32 + 32 + PROOF_BYTES;
 
 const ALPHABET: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
@@ -99,6 +100,7 @@ pub fn encode(p: &Presentation) -> Result<String> {
     b.extend_from_slice(&field::to_be_bytes(&public.issuer_root));
     b.extend_from_slice(&public.as_of.0.to_be_bytes());
     b.extend_from_slice(&field::to_be_bytes(&public.nullifier));
+    b.extend_from_slice(&field::to_be_bytes(&public.revocation_root));
     b.extend_from_slice(&proof);
     debug_assert_eq!(b.len(), COMPACT_BYTES);
     Ok(format!("{PREFIX}{}", base45_encode(&b)))
@@ -128,6 +130,11 @@ pub struct VerifierContext {
 /// error names what is wrong (prefix, base45, length, statement, which field element).
 pub fn decode(text: &str, ctx: &VerifierContext) -> Result<Presentation> {
     let text = text.trim();
+    if text.starts_with("HZ1:") {
+        return Err(Error::Invalid(
+            "compact presentation HZ1: is version 1, which predates revocation; ask the holder for a new one".into(),
+        ));
+    }
     let body = text.strip_prefix(PREFIX).ok_or_else(|| {
         let shown: String = text.chars().take(8).collect();
         Error::Invalid(format!("compact presentation must start with {PREFIX} (starts with {shown:?})"))
@@ -152,7 +159,8 @@ pub fn decode(text: &str, ctx: &VerifierContext) -> Result<Presentation> {
     let issuer_root = fr("issuer_root", 33)?;
     let as_of = Day(u32::from_be_bytes(b[65..69].try_into().expect("4 bytes")));
     let nullifier = fr("nullifier", 69)?;
-    let proof = hex::encode(&b[101..101 + PROOF_BYTES]);
+    let revocation_root = fr("revocation_root", 101)?;
+    let proof = hex::encode(&b[133..133 + PROOF_BYTES]);
     let public = crate::query::QueryPublic {
         issuer_root,
         policy_hash: ctx.policy_hash,
@@ -160,6 +168,7 @@ pub fn decode(text: &str, ctx: &VerifierContext) -> Result<Presentation> {
         challenge: ctx.challenge,
         scope: ctx.scope,
         nullifier,
+        revocation_root,
     };
     Ok(Presentation {
         format: PRESENTATION_FORMAT.into(),
@@ -198,6 +207,7 @@ mod tests {
             challenge: -Fr::from(1u64),
             scope: Fr::from(44u64),
             nullifier: -Fr::from(2u64),
+            revocation_root: -Fr::from(3u64),
         };
         let p = Presentation {
             format: PRESENTATION_FORMAT.into(),
@@ -214,7 +224,7 @@ mod tests {
     fn compact_round_trip_fits_a_qr_code() {
         let (p, ctx) = sample();
         let text = encode(&p).unwrap();
-        assert_eq!(text.len(), PREFIX.len() + 344);
+        assert_eq!(text.len(), PREFIX.len() + 392);
         assert!(text.len() <= 400);
         assert_eq!(decode(&text, &ctx).unwrap(), p);
         let mut q = p.clone();
@@ -230,8 +240,9 @@ mod tests {
         let (p, ctx) = sample();
         let text = encode(&p).unwrap();
         let err = |t: &str| decode(t, &ctx).unwrap_err().to_string();
-        assert!(err("HZ2:ABC").contains("must start with HZ1:"));
-        assert!(err(&text[..text.len() - 5]).contains("226 bytes, expected 229"));
+        assert!(err("HZ3:ABC").contains("must start with HZ2:"));
+        assert!(err("HZ1:ABC").contains("predates revocation"));
+        assert!(err(&text[..text.len() - 5]).contains("258 bytes, expected 261"));
         assert!(err(&format!("{text}a")).contains("not in the alphabet"));
         // Statement byte 7.
         let mut b = base45_decode(&text[4..]).unwrap();
@@ -244,6 +255,9 @@ mod tests {
         let mut b = base45_decode(&text[4..]).unwrap();
         b[69..101].fill(0xFF);
         assert!(err(&format!("{PREFIX}{}", base45_encode(&b))).contains("nullifier: not canonical"));
+        let mut b = base45_decode(&text[4..]).unwrap();
+        b[101..133].fill(0xFF);
+        assert!(err(&format!("{PREFIX}{}", base45_encode(&b))).contains("revocation_root: not canonical"));
         // Encoding checks what it packs.
         let mut bad = p.clone();
         bad.proof.pop();

@@ -345,7 +345,7 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolderPackage {
-    /// `healthzk/package/v1`.
+    /// `healthzk/package/v2`.
     pub format: String,
     /// The credential.
     pub credential: Credential,
@@ -359,4 +359,4 @@ pub struct HolderPackage {
 }
 
 /// Format marker of [`HolderPackage`].
-pub const PACKAGE_FORMAT: &str = "healthzk/package/v1";
+pub const PACKAGE_FORMAT: &str = "healthzk/package/v2";

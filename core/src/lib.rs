@@ -22,6 +22,7 @@ pub mod poseidon;
 pub mod presentation;
 pub mod presets;
 pub mod query;
+pub mod revocation;
 pub mod score;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Format marker of [`Presentation`].
-pub const PRESENTATION_FORMAT: &str = "healthzk/presentation/v1";
+pub const PRESENTATION_FORMAT: &str = "healthzk/presentation/v2";
 /// Statement name of the credential query.
 pub const STATEMENT_QUERY: &str = "credential-query";
 /// Statement name of score-threshold presentations (their `policy_hash` is the model hash).
@@ -29,6 +29,8 @@ pub struct PublicJson {
     pub scope: String,
     /// Holder nullifier for the scope.
     pub nullifier: String,
+    /// Issuer revocation root the credential is proven absent from.
+    pub revocation_root: String,
 }
 
 /// A presentation, as JSON.
@@ -58,6 +60,7 @@ impl PublicJson {
             challenge: to_hex(&p.challenge),
             scope: to_hex(&p.scope),
             nullifier: to_hex(&p.nullifier),
+            revocation_root: to_hex(&p.revocation_root),
         }
     }
 
@@ -71,6 +74,7 @@ impl PublicJson {
             challenge: parse_hex("challenge", &self.challenge)?,
             scope: parse_hex("scope", &self.scope)?,
             nullifier: parse_hex("nullifier", &self.nullifier)?,
+            revocation_root: parse_hex("revocation_root", &self.revocation_root)?,
         })
     }
 }

@@ -9,16 +9,17 @@ use crate::{
     holder::HolderSecret,
     merkle::MerklePath,
     policy::{CompiledPolicy, MAX_SET_CLAUSES},
+    revocation::{RevocationOpening, REVOCATION_DEPTH},
     Error, Fr, Result,
 };
 use std::fmt;
 
 /// Number of public inputs.
-pub const NUM_PUBLIC_INPUTS: usize = 6;
+pub const NUM_PUBLIC_INPUTS: usize = 7;
 
 /// Names of the public inputs, in circuit order.
 pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] =
-    ["issuer_root", "policy_hash", "as_of", "challenge", "scope", "nullifier"];
+    ["issuer_root", "policy_hash", "as_of", "challenge", "scope", "nullifier", "revocation_root"];
 
 /// The statement's public inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +36,23 @@ pub struct QueryPublic {
     pub scope: Fr,
     /// `Poseidon(holder_secret, scope)`.
     pub nullifier: Fr,
+    /// Root of the issuer's revocation list (anchored, recent): the credential is not in it.
+    pub revocation_root: Fr,
 }
 
 impl QueryPublic {
     /// The public inputs in circuit order: issuer_root, policy_hash, as_of, challenge, scope,
-    /// nullifier.
+    /// nullifier, revocation_root.
     pub fn to_field_elements(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
-        [self.issuer_root, self.policy_hash, Fr::from(self.as_of.0), self.challenge, self.scope, self.nullifier]
+        [
+            self.issuer_root,
+            self.policy_hash,
+            Fr::from(self.as_of.0),
+            self.challenge,
+            self.scope,
+            self.nullifier,
+            self.revocation_root,
+        ]
     }
 
     /// Decodes circuit-order field elements (`as_of` must fit 32 bits).
@@ -58,6 +69,7 @@ impl QueryPublic {
             challenge: x[3],
             scope: x[4],
             nullifier: x[5],
+            revocation_root: x[6],
         })
     }
 }
@@ -71,6 +83,8 @@ pub struct QueryWitness {
     pub secret: HolderSecret,
     /// Path of the credential's commitment in the issuer tree.
     pub path: MerklePath,
+    /// The gap of the issuer's revocation list holding the credential's nonce.
+    pub revocation: RevocationOpening,
     /// The verifier's policy, compiled.
     pub policy: CompiledPolicy,
 }
@@ -91,6 +105,10 @@ pub enum Unsatisfied {
     Holder,
     /// The commitment's path does not lead to `issuer_root` (or has the wrong depth).
     IssuerRoot,
+    /// The credential's revocation nonce is not in the opened gap: it is revoked.
+    Revoked,
+    /// The opened gap is not under `revocation_root`.
+    RevocationRoot,
     /// `nullifier ≠ Poseidon(secret, scope)`.
     Nullifier,
     /// `policy_hash` is not the hash of the policy.
@@ -119,6 +137,8 @@ impl fmt::Display for Unsatisfied {
             Unsatisfied::Schema => write!(f, "the credential's schema is not the one the policy or model reads"),
             Unsatisfied::Holder => write!(f, "the holder secret does not match the credential"),
             Unsatisfied::IssuerRoot => write!(f, "the credential is not under the issuer root"),
+            Unsatisfied::Revoked => write!(f, "the credential is revoked"),
+            Unsatisfied::RevocationRoot => write!(f, "the revocation opening is not under the revocation root"),
             Unsatisfied::Nullifier => write!(f, "the nullifier is not Poseidon(secret, scope)"),
             Unsatisfied::PolicyHash => write!(f, "the policy hash does not match the policy"),
             Unsatisfied::Expired => write!(f, "the credential expired before as_of"),
@@ -140,7 +160,7 @@ pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::resul
     if c.schema != w.policy.schema {
         return Err(Unsatisfied::Schema);
     }
-    check_binding(public, c, &w.secret, &w.path, depth)?;
+    check_binding(public, c, &w.secret, &w.path, &w.revocation, depth)?;
     if w.policy.hash() != public.policy_hash {
         return Err(Unsatisfied::PolicyHash);
     }
@@ -163,12 +183,13 @@ pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::resul
 }
 
 /// The relations every statement shares: holder binding, membership under the issuer root,
-/// and the nullifier.
+/// non-revocation under the revocation root, and the nullifier.
 pub fn check_binding(
     public: &QueryPublic,
     c: &Credential,
     secret: &HolderSecret,
     path: &MerklePath,
+    revocation: &RevocationOpening,
     depth: usize,
 ) -> std::result::Result<(), Unsatisfied> {
     if c.holder != secret.commitment() {
@@ -176,6 +197,12 @@ pub fn check_binding(
     }
     if path.check_depth(depth).is_err() || path.root(c.commitment()) != public.issuer_root {
         return Err(Unsatisfied::IssuerRoot);
+    }
+    if !revocation.contains(c.revocation_nonce) {
+        return Err(Unsatisfied::Revoked);
+    }
+    if revocation.path.check_depth(REVOCATION_DEPTH).is_err() || revocation.root() != public.revocation_root {
+        return Err(Unsatisfied::RevocationRoot);
     }
     if secret.nullifier(public.scope) != public.nullifier {
         return Err(Unsatisfied::Nullifier);
@@ -211,7 +238,10 @@ impl QueryWitness {
                 root: Fr::from(0u64),
                 lo: 0,
                 hi: 0,
-                path: MerklePath { index: 0, siblings: vec![Fr::from(0u64); crate::policy::SET_TREE_DEPTH] },
+                path: MerklePath {
+                    index: 0,
+                    siblings: vec![Fr::from(0u64); crate::merkle::siblings_len(crate::policy::SET_TREE_DEPTH)],
+                },
             },
             Some(s) => {
                 let x = field::to_u64(&self.credential.slots[s.a]);

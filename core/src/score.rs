@@ -10,6 +10,7 @@ use crate::{
     merkle::MerklePath,
     model::{EvalError, Model},
     query::{check_binding, QueryPublic, Unsatisfied},
+    revocation::RevocationOpening,
 };
 use std::fmt;
 
@@ -22,6 +23,8 @@ pub struct ScoreWitness {
     pub secret: HolderSecret,
     /// Path of the credential's commitment in the issuer tree.
     pub path: MerklePath,
+    /// The gap of the issuer's revocation list holding the credential's nonce.
+    pub revocation: RevocationOpening,
     /// The registered model.
     pub model: Model,
 }
@@ -34,7 +37,7 @@ impl fmt::Debug for ScoreWitness {
 
 /// Evaluates every relation of the statement; `Err` names the first that fails: a model
 /// that does not validate, schema,
-/// holder, issuer root, nullifier, model hash, expiry, input widths and overflow, threshold.
+/// holder, issuer root, revocation, nullifier, model hash, expiry, input widths and overflow, threshold.
 pub fn check(public: &QueryPublic, w: &ScoreWitness, depth: usize) -> Result<(), Unsatisfied> {
     let c = &w.credential;
     if w.model.validate().is_err() {
@@ -43,7 +46,7 @@ pub fn check(public: &QueryPublic, w: &ScoreWitness, depth: usize) -> Result<(),
     if w.model.schema_id().ok() != Some(c.schema) {
         return Err(Unsatisfied::Schema);
     }
-    check_binding(public, c, &w.secret, &w.path, depth)?;
+    check_binding(public, c, &w.secret, &w.path, &w.revocation, depth)?;
     if w.model.hash().ok() != Some(public.policy_hash) {
         return Err(Unsatisfied::ModelHash);
     }

@@ -10,6 +10,7 @@ use crate::{
     policy::Policy,
     presets,
     query::{QueryPublic, QueryWitness, Unsatisfied},
+    revocation::{RevocationList, RevocationOpening},
     Fr,
 };
 use rand::{RngCore, SeedableRng};
@@ -64,6 +65,9 @@ pub struct Scenario {
     pub policy: Policy,
     /// The issuer's tree.
     pub tree: MerkleTree,
+    /// The issuer's revocation list (other credentials revoked; this one too under
+    /// [`Break::Revoked`]).
+    pub revocations: RevocationList,
 }
 
 /// One relation to break.
@@ -75,6 +79,10 @@ pub enum Break {
     Holder,
     /// Public root of another tree.
     IssuerRoot,
+    /// The credential is revoked (the prover opens the gap just below its nonce).
+    Revoked,
+    /// Public revocation root of another list.
+    RevocationRoot,
     /// Public nullifier not derived from the secret.
     Nullifier,
     /// Public policy hash of another policy.
@@ -95,10 +103,12 @@ pub enum Break {
 
 impl Break {
     /// Every relation.
-    pub const ALL: [Break; 11] = [
+    pub const ALL: [Break; 13] = [
         Break::Schema,
         Break::Holder,
         Break::IssuerRoot,
+        Break::Revoked,
+        Break::RevocationRoot,
         Break::Nullifier,
         Break::PolicyHash,
         Break::Expired,
@@ -115,6 +125,8 @@ impl Break {
             Break::Schema => Unsatisfied::Schema,
             Break::Holder => Unsatisfied::Holder,
             Break::IssuerRoot => Unsatisfied::IssuerRoot,
+            Break::Revoked => Unsatisfied::Revoked,
+            Break::RevocationRoot => Unsatisfied::RevocationRoot,
             Break::Nullifier => Unsatisfied::Nullifier,
             Break::PolicyHash => Unsatisfied::PolicyHash,
             Break::Expired => Unsatisfied::Expired,
@@ -162,7 +174,9 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         _ => {}
     }
     let req = request(&s, disease, product);
-    let mut cred: Credential = req.into_credential(secret.commitment(), s.as_of, 0, &mut rng).expect("credential");
+    // The issuer's convention: the revocation nonce is the leaf index.
+    let nonce = s.before as u64;
+    let mut cred: Credential = req.into_credential(secret.commitment(), s.as_of, nonce, &mut rng).expect("credential");
     match brk {
         Some(Break::Schema) => cred.schema = 2,
         Some(Break::Expired) => cred.expires = s.as_of.plus(-1),
@@ -181,6 +195,18 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
     for _ in 0..s.after {
         tree.append(filler(&mut rng)).expect("room");
     }
+    // Two other credentials revoked: the one just before (if any) and the one just after.
+    let mut revoked: Vec<u64> = nonce.checked_sub(1).into_iter().chain([nonce + 1]).collect();
+    if brk == Some(Break::Revoked) {
+        revoked.push(nonce);
+    }
+    let revocations = RevocationList::new(revoked).expect("fits");
+    let opening = revocations.opening(nonce).unwrap_or_else(|| {
+        // Revoked: the best a cheating prover can open is a neighbouring gap.
+        let below = revocations.gaps().iter().rposition(|&(_, hi)| hi < nonce).unwrap_or(0);
+        let (lo, hi) = revocations.gaps()[below];
+        RevocationOpening { lo, hi, path: revocations.opening(lo).expect("gap start is not revoked").path }
+    });
     let compiled = policy.compile().expect("preset compiles");
     let scope = field::from_short_str("scope", "border:test").expect("short");
     let mut public = QueryPublic {
@@ -190,11 +216,13 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         challenge: filler(&mut rng),
         scope,
         nullifier: secret.nullifier(scope),
+        revocation_root: revocations.root(),
     };
     let mut witness = QueryWitness {
         credential: cred,
         secret: secret.clone(),
         path: tree.path(index).expect("leaf"),
+        revocation: opening,
         policy: compiled,
     };
     match brk {
@@ -204,11 +232,12 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
             witness.secret = other;
         }
         Some(Break::IssuerRoot) => public.issuer_root += Fr::from(1u64),
+        Some(Break::RevocationRoot) => public.revocation_root = RevocationList::empty().root(),
         Some(Break::Nullifier) => public.nullifier = secret.nullifier(scope + Fr::from(1u64)),
         Some(Break::PolicyHash) => public.policy_hash = presets::yellow_fever().hash().expect("preset"),
         _ => {}
     }
-    Scenario { public, witness, policy, tree }
+    Scenario { public, witness, policy, tree, revocations }
 }
 
 /// Score-threshold scenarios: a lab-panel credential with given slot values under a small
@@ -307,6 +336,10 @@ pub mod score {
         Holder,
         /// Public root of another tree.
         IssuerRoot,
+        /// The credential (nonce 1) is revoked; the prover opens the gap below it.
+        Revoked,
+        /// Public revocation root of another list.
+        RevocationRoot,
         /// Public nullifier not derived from the secret.
         Nullifier,
         /// Public model hash of another model.
@@ -321,10 +354,12 @@ pub mod score {
 
     impl ScoreBreak {
         /// Every relation.
-        pub const ALL: [ScoreBreak; 8] = [
+        pub const ALL: [ScoreBreak; 10] = [
             ScoreBreak::Schema,
             ScoreBreak::Holder,
             ScoreBreak::IssuerRoot,
+            ScoreBreak::Revoked,
+            ScoreBreak::RevocationRoot,
             ScoreBreak::Nullifier,
             ScoreBreak::ModelHash,
             ScoreBreak::Expired,
@@ -338,6 +373,8 @@ pub mod score {
                 ScoreBreak::Schema => Unsatisfied::Schema,
                 ScoreBreak::Holder => Unsatisfied::Holder,
                 ScoreBreak::IssuerRoot => Unsatisfied::IssuerRoot,
+                ScoreBreak::Revoked => Unsatisfied::Revoked,
+                ScoreBreak::RevocationRoot => Unsatisfied::RevocationRoot,
                 ScoreBreak::Nullifier => Unsatisfied::Nullifier,
                 ScoreBreak::ModelHash => Unsatisfied::ModelHash,
                 ScoreBreak::Expired => Unsatisfied::Expired,
@@ -372,9 +409,16 @@ pub mod score {
             slots: std::array::from_fn(|j| Fr::from(values[j])),
             issued: Day(19_990),
             expires: if brk == Some(ScoreBreak::Expired) { as_of.plus(-1) } else { as_of.plus(365) },
-            revocation_nonce: 0,
+            revocation_nonce: 1,
             salt: field::from_be_bytes(&b).expect("< 2^248"),
         };
+        // Leaf 2 is revoked (and leaf 1, this credential, under `Revoked`).
+        let revoked = if brk == Some(ScoreBreak::Revoked) { vec![1, 2] } else { vec![2] };
+        let revocations = RevocationList::new(revoked).expect("fits");
+        let opening = revocations.opening(1).unwrap_or_else(|| {
+            let (lo, hi) = revocations.gaps()[0];
+            RevocationOpening { lo, hi, path: revocations.opening(0).expect("0 is not revoked").path }
+        });
         let mut tree = MerkleTree::new(depth).expect("depth");
         tree.append(Fr::from(11u64)).expect("room");
         let index = tree.append(cred.commitment()).expect("room");
@@ -396,9 +440,15 @@ pub mod score {
             challenge: field::from_be_bytes(&b).expect("< 2^248"),
             scope,
             nullifier: secret.nullifier(scope),
+            revocation_root: revocations.root(),
         };
-        let mut witness =
-            ScoreWitness { credential: cred, secret: secret.clone(), path: tree.path(index).expect("leaf"), model };
+        let mut witness = ScoreWitness {
+            credential: cred,
+            secret: secret.clone(),
+            path: tree.path(index).expect("leaf"),
+            revocation: opening,
+            model,
+        };
         match brk {
             Some(ScoreBreak::Holder) => {
                 let other = HolderSecret::random(&mut rng);
@@ -406,6 +456,7 @@ pub mod score {
                 witness.secret = other;
             }
             Some(ScoreBreak::IssuerRoot) => public.issuer_root += Fr::from(1u64),
+            Some(ScoreBreak::RevocationRoot) => public.revocation_root += Fr::from(1u64),
             Some(ScoreBreak::Nullifier) => public.nullifier = secret.nullifier(scope + Fr::from(1u64)),
             Some(ScoreBreak::ModelHash) => public.policy_hash += Fr::from(1u64),
             _ => {}

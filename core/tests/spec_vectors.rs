@@ -103,9 +103,12 @@ fn vectors() -> Value {
     let cred = req.into_credential(secret.commitment(), Day(0), 5, &mut Fixed).unwrap();
     let [lo, hi] = cred.slot_hashes();
 
-    let leaves = [cred.commitment(), Fr::from(11u64), Fr::from(12u64)];
+    // Seven leaves at depth 4 (two quaternary levels); leaf 6 sits at position 2 of its group
+    // and its group at position 1, so the path exercises both orderings.
+    let mut leaves = vec![Fr::from(11u64), Fr::from(12u64), Fr::from(13u64), Fr::from(14u64)];
+    leaves.extend([Fr::from(15u64), Fr::from(16u64), cred.commitment()]);
     let tree = MerkleTree::from_leaves(4, &leaves).unwrap();
-    let path = tree.path(0).unwrap();
+    let path = tree.path(6).unwrap();
 
     let members = IntervalSet::members(&[1_201_528, 1_201_507, 1_211_529]).unwrap();
     let gaps = IntervalSet::non_members(&[3, 5, 10]).unwrap();

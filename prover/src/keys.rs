@@ -1,8 +1,8 @@
 //! Key files and key ids.
 //!
-//! - `credential-query.vk`: `HZKVK\x01`, statement byte, depth (u32 LE), then the verifying
+//! - `credential-query.vk`: `HZKVK\x03`, statement byte, depth (u32 LE), then the verifying
 //!   key, arkworks-compressed. Its key id is SHA-256 of those compressed key bytes.
-//! - `credential-query.pk`: `HZKPK\x01`, statement byte, depth (u32 LE), key id (32 bytes),
+//! - `credential-query.pk`: `HZKPK\x03`, statement byte, depth (u32 LE), key id (32 bytes),
 //!   SHA-256 of the body (32 bytes), then the proving key, arkworks-uncompressed. Loading
 //!   checks the body hash (a truncated or corrupted file is refused before parsing) and that
 //!   the key id recomputed from the embedded verifying key matches.
@@ -21,10 +21,11 @@ pub type QueryVerifyingKey = VerifyingKey<Bn254>;
 pub const STATEMENT_QUERY: u8 = 1;
 /// Statement byte of the score threshold.
 pub const STATEMENT_SCORE: u8 = 2;
-/// Version 2: the credential-query circuit's constraint order changed (shared credential
-/// binding), so version-1 keys would load but never produce a verifying proof.
-const VK_MAGIC: &[u8; 6] = b"HZKVK\x02";
-const PK_MAGIC: &[u8; 6] = b"HZKPK\x02";
+/// Version 3: issuer and set trees became quaternary, so version-2 keys (binary trees; and
+/// version 1 before them, whose circuit order differed) would load but never produce a
+/// verifying proof.
+const VK_MAGIC: &[u8; 6] = b"HZKVK\x03";
+const PK_MAGIC: &[u8; 6] = b"HZKPK\x03";
 
 /// SHA-256 of the compressed verifying key; presentations carry it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

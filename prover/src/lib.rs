@@ -45,6 +45,14 @@ pub enum ProveError {
     /// The model does not validate (dimensions or widths).
     #[error("invalid model: {0}")]
     InvalidModel(String),
+    /// The tree depth is not an even number in 2..=32.
+    #[error("invalid tree depth: {0}")]
+    InvalidDepth(String),
+}
+
+/// Checks a key's issuer-tree depth (index bits of the quaternary tree).
+pub(crate) fn check_depth(depth: usize) -> Result<(), ProveError> {
+    healthzk_core::merkle::check_depth(depth).map_err(|e| ProveError::InvalidDepth(e.to_string()))
 }
 
 /// A Groth16 proof in its 128-byte compressed form: A (G1) ‖ B (G2) ‖ C (G1).
@@ -80,6 +88,7 @@ impl ProofBytes {
 /// **Development only**: whoever runs it knows the toxic waste and can forge proofs. Real
 /// deployments run a multi-party phase 2 and pin the resulting key id.
 pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<ProvingKey<Bn254>, ProveError> {
+    check_depth(depth)?;
     setup_circuit(QueryCircuit::blank(depth), rng)
 }
 
@@ -102,6 +111,7 @@ impl std::fmt::Debug for Prover {
 impl Prover {
     /// Prepares a prover: synthesizes the circuit's matrices once.
     pub fn new(pk: ProvingKey<Bn254>, depth: usize) -> Result<Self, ProveError> {
+        check_depth(depth)?;
         Ok(Prover { engine: Engine::new(pk, QueryCircuit::blank(depth))?, depth })
     }
 

@@ -19,6 +19,7 @@ pub fn setup<R: RngCore + CryptoRng>(
     weights: Weights,
     rng: &mut R,
 ) -> Result<ProvingKey<Bn254>, ProveError> {
+    crate::check_depth(depth)?;
     setup_circuit(ScoreCircuit::blank(depth, weights), rng)
 }
 
@@ -33,6 +34,7 @@ pub struct ScoreProver {
 impl ScoreProver {
     /// Prepares a prover: synthesizes the circuit's matrices once.
     pub fn new(pk: ProvingKey<Bn254>, depth: usize, weights: Weights) -> Result<Self, ProveError> {
+        crate::check_depth(depth)?;
         let engine = Engine::new(pk, ScoreCircuit::blank(depth, weights.clone()))?;
         Ok(ScoreProver { engine, depth, weights })
     }

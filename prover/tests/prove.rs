@@ -40,6 +40,7 @@ fn expectations(p: &QueryPublic) -> Expectations {
         earliest: p.as_of.plus(-1),
         latest: p.as_of.plus(1),
         accepted_roots: vec![p.issuer_root],
+        accepted_revocation_roots: vec![p.revocation_root],
     }
 }
 

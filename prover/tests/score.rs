@@ -37,6 +37,7 @@ fn expectations(p: &QueryPublic) -> Expectations {
         earliest: p.as_of,
         latest: p.as_of,
         accepted_roots: vec![p.issuer_root],
+        accepted_revocation_roots: vec![p.revocation_root],
     }
 }
 

@@ -40,23 +40,29 @@ eq("slot hash hi", hi, c.slot_hash_hi);
 eq("holder in credential", BigInt(c.holder), h.commitment);
 eq("credential commitment", H([TAG_CRED, c.schema, c.holder, c.issued, c.expires, c.revocation_nonce, c.salt, lo, hi]), c.commitment);
 
-// 5. Merkle tree: empty leaf 0, node Poseidon(left, right), path bits = index bits LSB first.
+// 5. Merkle tree (quaternary): empty leaf 0, node Poseidon(c0, c1, c2, c3), depth = index bits,
+//    two per level; path: per level the partner in the pair, then the other pair (left, right).
 function merkleRoot(leaves, depth) {
   let level = leaves.map(BigInt), zero = 0n;
-  for (let d = 0; d < depth; d++) {
+  for (let d = 0; d < depth / 2; d++) {
     const up = [];
-    for (let i = 0; i < level.length; i += 2) up.push(H([level[i], i + 1 < level.length ? level[i + 1] : zero]));
-    level = up.length ? up : [H([zero, zero])];
-    zero = H([zero, zero]);
+    for (let i = 0; i < level.length; i += 4) up.push(H([0, 1, 2, 3].map((k) => (i + k < level.length ? level[i + k] : zero))));
+    level = up.length ? up : [H([zero, zero, zero, zero])];
+    zero = H([zero, zero, zero, zero]);
   }
   return level[0];
 }
 eq("merkle root", merkleRoot(v.merkle.leaves, v.merkle.depth), v.merkle.root);
-let cur = BigInt(v.merkle.leaves[0]);
-v.merkle.path_siblings.forEach((s, l) => { cur = ((v.merkle.path_index >> l) & 1) ? H([s, cur]) : H([cur, s]); });
+let cur = BigInt(v.merkle.leaves[v.merkle.path_index]);
+for (let l = 0; l < v.merkle.depth / 2; l++) {
+  const p = (v.merkle.path_index >> (2 * l)) & 3;
+  const [s0, s1, s2] = v.merkle.path_siblings.slice(3 * l, 3 * l + 3).map(BigInt);
+  const pair = p & 1 ? [s0, cur] : [cur, s0];
+  cur = H(p & 2 ? [s1, s2, ...pair] : [...pair, s1, s2]);
+}
 eq("merkle path", cur, v.merkle.root);
 
-// 6. Interval sets: leaf Poseidon(TAG_SET, lo, hi), sorted, depth 6.
+// 6. Interval sets: leaf Poseidon(TAG_SET, lo, hi), sorted, depth 6 (three quaternary levels).
 for (const [k, s] of Object.entries(v.sets).filter(([k]) => k !== "depth")) {
   const leaves = s.intervals.map(([l, u]) => H([TAG_SET, l, u]));
   leaves.forEach((x, i) => eq(`set ${k} leaf ${i}`, x, s.leaves[i]));

@@ -1,5 +1,6 @@
 //! healthzk-verifier: checks a presentation against a verifying key, the verifier's policy,
-//! the challenge it issued, its scope, an `as_of` window and the issuer roots it accepts,
+//! the challenge it issued, its scope, an `as_of` window and the issuer and revocation roots it
+//! accepts,
 //! and returns a [`Verdict`] naming the first reason for rejection.
 //!
 //! Lightweight on purpose: depends on `healthzk-core`, `ark-groth16`, `ark-bn254` and
@@ -44,6 +45,9 @@ pub enum Rejection {
     UnknownKeyId(String),
     /// The issuer root is not among the accepted (anchored, unrevoked) roots.
     RootNotAccepted,
+    /// The revocation root is not one the verifier accepts for that issuer: unknown, or
+    /// superseded too long ago (stale).
+    RevocationRootNotAccepted,
     /// The policy hash is not the hash of the verifier's policy.
     PolicyMismatch,
     /// The challenge is not the one this verifier issued.
@@ -85,6 +89,10 @@ impl fmt::Display for Rejection {
             Rejection::MalformedPoint(m) => write!(f, "malformed proof point: {m}"),
             Rejection::UnknownKeyId(k) => write!(f, "unknown key id {k}"),
             Rejection::RootNotAccepted => write!(f, "issuer root is not an accepted anchored root"),
+            Rejection::RevocationRootNotAccepted => write!(
+                f,
+                "revocation root is not the issuer's current one (stale or unknown): the holder must prove against the latest revocation list"
+            ),
             Rejection::PolicyMismatch => {
                 write!(f, "policy hash does not match the verifier's policy")
             }
@@ -130,12 +138,16 @@ pub struct Expectations {
     pub earliest: Day,
     /// Latest accepted `as_of`.
     pub latest: Day,
-    /// Accepted issuer roots.
+    /// Accepted issuer roots — of one issuer, the one whose revocation roots follow.
     pub accepted_roots: Vec<Fr>,
+    /// That issuer's accepted revocation roots: its current one, and any it superseded
+    /// within the verifier's grace period. Never mix issuers: a credential of one issuer
+    /// proven against another's revocation list would escape its own revocations.
+    pub accepted_revocation_roots: Vec<Fr>,
 }
 
 /// A verifier for one statement under one verifying key. Both statements (credential query
-/// and score threshold) have the same six public inputs; for the score statement the second,
+/// and score threshold) have the same seven public inputs; for the score statement the second,
 /// `policy_hash`, is the registered model's hash.
 pub struct QueryVerifier {
     pvk: PreparedVerifyingKey<Bn254>,
@@ -257,6 +269,9 @@ impl QueryVerifier {
     fn check_public(&self, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
         if !e.accepted_roots.contains(&public.issuer_root) {
             return Err(Rejection::RootNotAccepted);
+        }
+        if !e.accepted_revocation_roots.contains(&public.revocation_root) {
+            return Err(Rejection::RevocationRootNotAccepted);
         }
         if public.policy_hash != e.policy_hash {
             return Err(Rejection::PolicyMismatch);

@@ -168,6 +168,7 @@ pub fn verifier_suite(chain: &mut dyn Chain, deployer: &Account) -> (u64, u64) {
 pub struct FlowGas {
     pub anchor_first: u64,
     pub anchor_next: u64,
+    pub anchor_revocation: u64,
     pub enter: u64,
 }
 
@@ -208,6 +209,7 @@ pub fn registry_and_gate_suite(
         policy_hash: probe.public.policy_hash,
         scope: probe.public.scope,
         max_age_days: 2,
+        revocation_grace_seconds: 0,
     };
     let (gate, _) = Gate::deploy(chain, owner, &config).unwrap();
     let challenge = gate.challenge_for(chain, holder.address()).unwrap();
@@ -223,6 +225,7 @@ pub fn registry_and_gate_suite(
         earliest: today.plus(-1),
         latest: today,
         accepted_roots: roots,
+        accepted_revocation_roots: vec![public.revocation_root],
     };
     let pres = f.query.wrap(&public, healthzk_prover::ProofBytes::from_proof(&proof));
     let verdict = f.query_verifier.verify(&pres, &expect(registry.accepted_roots(chain, issuer.address()).unwrap()));
@@ -235,6 +238,15 @@ pub fn registry_and_gate_suite(
     let verdict = f.query_verifier.verify(&pres, &expect(registry.accepted_roots(chain, issuer.address()).unwrap()));
     assert_eq!(verdict, Verdict::Accepted { nullifier: public.nullifier });
 
+    // The revocation root must be anchored (and current) too.
+    reverted_with(gate.enter(chain, holder, &proof, &public), "StaleRevocationRoot");
+    assert_eq!(registry.current_revocation_root(chain, issuer.address()).unwrap(), None);
+    reverted_with(registry.anchor_revocation_root(chain, stranger, &public.revocation_root), "NotIssuer");
+    reverted_with(registry.anchor_revocation_root(chain, issuer, &Fr::from(0u64)), "NotCanonical");
+    gas.anchor_revocation = registry.anchor_revocation_root(chain, issuer, &public.revocation_root).unwrap().gas_used;
+    assert_eq!(registry.current_revocation_root(chain, issuer.address()).unwrap(), Some(public.revocation_root));
+    assert!(registry.is_revocation_root_fresh(chain, issuer.address(), &public.revocation_root, 0).unwrap());
+
     // Another account cannot use the holder's proof (the challenge is bound to the sender).
     reverted_with(gate.enter(chain, stranger, &proof, &public), "InvalidProof");
     // The holder enters once; the nullifier is recorded; replay is refused.
@@ -242,6 +254,26 @@ pub fn registry_and_gate_suite(
     gas.enter = gate.enter(chain, holder, &proof, &public).unwrap().gas_used;
     assert!(gate.nullifier_used(chain, &public.nullifier).unwrap());
     reverted_with(gate.enter(chain, holder, &proof, &public), "NullifierUsed");
+
+    // The issuer revokes another credential: its new revocation root supersedes the one the
+    // holder proved against, which is stale from then on (the gate's grace is 0).
+    let newer = healthzk_core::revocation::RevocationList::new(vec![999]).unwrap().root();
+    registry.anchor_revocation_root(chain, issuer, &newer).unwrap();
+    reverted_with(registry.anchor_revocation_root(chain, issuer, &public.revocation_root), "AlreadyAnchored");
+    assert_eq!(registry.current_revocation_root(chain, issuer.address()).unwrap(), Some(newer));
+    assert!(!registry.is_revocation_root_fresh(chain, issuer.address(), &public.revocation_root, 0).unwrap());
+    assert!(registry.is_revocation_root_fresh(chain, issuer.address(), &public.revocation_root, 86_400).unwrap());
+    let (anchored, superseded) =
+        registry.revocation_root_info(chain, issuer.address(), &public.revocation_root).unwrap().unwrap();
+    assert!(anchored > 0 && superseded.is_some());
+    let challenge3 = gate.challenge_for(chain, stranger.address()).unwrap();
+    let (public3, proof3, _) = query_statement(today, Some(challenge3));
+    reverted_with(gate.enter(chain, stranger, &proof3, &public3), "StaleRevocationRoot");
+    let pres3 = f.query.wrap(&public3, healthzk_prover::ProofBytes::from_proof(&proof3));
+    let fresh = |e: Expectations| Expectations { challenge: challenge3, accepted_revocation_roots: vec![newer], ..e };
+    let verdict =
+        f.query_verifier.verify(&pres3, &fresh(expect(registry.accepted_roots(chain, issuer.address()).unwrap())));
+    assert_eq!(verdict, Verdict::Rejected(Rejection::RevocationRootNotAccepted));
 
     // A stale as_of (older than max_age_days) is refused before the proof is checked.
     let mut stale = public;
