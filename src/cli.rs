@@ -137,7 +137,7 @@ enum Cmd {
         /// Presentation JSON.
         #[arg(long, required_unless_present = "qr", conflicts_with = "qr")]
         presentation: Option<PathBuf>,
-        /// A compact presentation (`HZ1:…`, from a QR code) instead of a JSON file; the
+        /// A compact presentation (`HZ2:…`, from a QR code) instead of a JSON file; the
         /// policy or model hash, challenge and scope are this verifier's own.
         #[arg(long)]
         qr: Option<String>,
@@ -172,7 +172,7 @@ enum Cmd {
         tolerance_days: u32,
     },
     /// Show a presentation as an offline QR code (terminal, and PNG with --png) and print its
-    /// compact string (`HZ1:…`, base45), which `verify --qr` accepts.
+    /// compact string (`HZ2:…`, base45), which `verify --qr` accepts.
     Qr {
         /// Presentation JSON.
         #[arg(long)]
