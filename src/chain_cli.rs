@@ -178,7 +178,7 @@ pub fn issuer_account(opts: &ChainOpts, issuer_dir: &Path) -> Result<Account> {
     account(opts, Some(&issuer_dir.join(ISSUER_KEY)), true)
 }
 
-fn parse_address(flag: &str, s: &str) -> Result<alloy_primitives::Address> {
+pub fn parse_address(flag: &str, s: &str) -> Result<alloy_primitives::Address> {
     s.parse().map_err(|_| bad(format!("{flag} {s:?}: not a 0x-prefixed 20-byte address")))
 }
 
@@ -378,22 +378,36 @@ pub fn roots(opts: &ChainOpts, issuer: &IssuerRef) -> Result<u8> {
     Ok(0)
 }
 
-/// Whether the registry accepts `root` for the issuer at `issuer` (accredited, anchored, not
-/// revoked): one view call, authoritative, whatever the length of the issuer's history.
-pub fn root_accepted(opts: &ChainOpts, issuer: &str, root: &Fr) -> Result<bool> {
-    let who = parse_address("--roots-from-chain", issuer)?;
-    let mut chain = open(opts)?;
-    let reg = registry(opts, chain.as_ref())?;
-    reg.is_root_accepted(chain.as_mut(), who, root).map_err(chain_err)
+/// The registry, opened once for a verifier's questions about one presentation.
+pub struct RegistryReader {
+    chain: Box<dyn Chain>,
+    reg: Registry,
 }
 
-/// Whether `root` is the current revocation root of the issuer at `issuer`, or one it
-/// superseded less than `grace` seconds ago (and the issuer is accredited).
-pub fn revocation_root_fresh(opts: &ChainOpts, issuer: &str, root: &Fr, grace: u64) -> Result<bool> {
-    let who = parse_address("--roots-from-chain", issuer)?;
-    let mut chain = open(opts)?;
-    let reg = registry(opts, chain.as_ref())?;
-    reg.is_revocation_root_fresh(chain.as_mut(), who, root, grace).map_err(chain_err)
+impl RegistryReader {
+    /// Opens the chain and finds its registry.
+    pub fn open(opts: &ChainOpts) -> Result<Self> {
+        let chain = open(opts)?;
+        let reg = registry(opts, chain.as_ref())?;
+        Ok(RegistryReader { chain, reg })
+    }
+
+    /// Whether the registry accepts `root` for `issuer` (accredited, anchored, not revoked):
+    /// one view call, authoritative, whatever the length of the issuer's history.
+    pub fn root_accepted(&mut self, issuer: alloy_primitives::Address, root: &Fr) -> Result<bool> {
+        self.reg.is_root_accepted(self.chain.as_mut(), issuer, root).map_err(chain_err)
+    }
+
+    /// Whether `root` is `issuer`'s current revocation root, or one it superseded less than
+    /// `grace` seconds ago (and the issuer is accredited).
+    pub fn revocation_root_fresh(&mut self, issuer: alloy_primitives::Address, root: &Fr, grace: u64) -> Result<bool> {
+        self.reg.is_revocation_root_fresh(self.chain.as_mut(), issuer, root, grace).map_err(chain_err)
+    }
+
+    /// Whether the registry accepts a model hash (registered, unrevoked, publisher accredited).
+    pub fn model_accepted(&mut self, hash: &Fr) -> Result<bool> {
+        self.reg.is_model_accepted(self.chain.as_mut(), hash).map_err(chain_err)
+    }
 }
 
 /// `healthzk export-verifier`: the Solidity verifier for a key, with the key as constants.
@@ -428,11 +442,4 @@ pub fn register_model(opts: &ChainOpts, hash: Fr) -> Result<u8> {
     eprintln!("publisher {} (gas {})", me.address(), receipt.gas_used);
     println!("registered {}", field::to_hex(&hash));
     Ok(0)
-}
-
-/// Whether the registry accepts a model hash (registered, unrevoked, publisher accredited).
-pub fn model_accepted(opts: &ChainOpts, hash: &Fr) -> Result<bool> {
-    let mut chain = open(opts)?;
-    let reg = registry(opts, chain.as_ref())?;
-    reg.is_model_accepted(chain.as_mut(), hash).map_err(chain_err)
 }

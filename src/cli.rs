@@ -884,23 +884,25 @@ pub fn run(cli: Cli) -> Result<u8> {
             let mut accepted_revocation =
                 revocation_roots.iter().map(|r| parse_fr("--revocation-root", r)).collect::<Result<Vec<_>>>()?;
             if let Some(issuer) = &roots_from_chain {
+                let who = crate::chain_cli::parse_address("--roots-from-chain", issuer)?;
+                let mut reg = crate::chain_cli::RegistryReader::open(&chain)?;
                 // The presentation's own roots, checked on chain (a malformed root is left for
                 // the verifier to name).
                 if let Ok(root) = field::parse_hex("issuer_root", &pres.public.issuer_root) {
-                    if crate::chain_cli::root_accepted(&chain, issuer, &root)? {
+                    if reg.root_accepted(who, &root)? {
                         accepted.push(root);
                     } else {
                         eprintln!("the chain does not accept this root for issuer {issuer} (not anchored, revoked, or the issuer not accredited)");
                     }
                 }
                 if let Ok(root) = field::parse_hex("revocation_root", &pres.public.revocation_root) {
-                    if crate::chain_cli::revocation_root_fresh(&chain, issuer, &root, revocation_grace)? {
+                    if reg.revocation_root_fresh(who, &root, revocation_grace)? {
                         accepted_revocation.push(root);
                     } else {
                         eprintln!("the revocation root is not issuer {issuer}'s current one (nor superseded within {revocation_grace} s)");
                     }
                 }
-                if is_model && !crate::chain_cli::model_accepted(&chain, &expected_hash)? {
+                if is_model && !reg.model_accepted(&expected_hash)? {
                     println!("REJECTED");
                     eprintln!(
                         "rejected: model {} is not registered on chain (or revoked, or its publisher removed)",
@@ -966,8 +968,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Qr { presentation, png, string_only } => crate::qr_cli::run(&presentation, png.as_deref(), string_only),
         Cmd::Chain(cmd) => crate::chain_cli::run_chain(cmd),
         Cmd::Anchor { issuer, chain, revoke } => {
-            let root = load_tree(&issuer)?.tree.root();
-            if revoke.is_none() && load_tree(&issuer)?.tree.is_empty() {
+            let tree = load_tree(&issuer)?.tree;
+            let root = tree.root();
+            if revoke.is_none() && tree.is_empty() {
                 return Err(bad(format!(
                     "{}: the issuer tree is empty; issue a credential first",
                     issuer.issuer.display()

@@ -166,13 +166,26 @@ impl Flow {
         revocation_root: &str,
         extra: &[&str],
     ) -> Output {
+        self.verify_source(["--presentation", s(presentation)], challenge, roots, revocation_root, extra)
+    }
+
+    /// `verify` of `source` (`--presentation FILE` or `--qr STRING`); the roots file unless
+    /// `roots` are given.
+    fn verify_source(
+        &self,
+        source: [&str; 2],
+        challenge: &str,
+        roots: &[&str],
+        revocation_root: &str,
+        extra: &[&str],
+    ) -> Output {
         let policy = self.path("policy.json");
         let mut args = vec![
             "verify",
             "--keys",
             s(keys()),
-            "--presentation",
-            s(presentation),
+            source[0],
+            source[1],
             "--policy",
             s(&policy),
             "--challenge",
@@ -237,27 +250,7 @@ fn issue_prove_verify_through_the_cli() {
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
     assert!(text(&o).0.contains('█'), "the terminal rendering is printed");
     let qr = qr_string(&f.path("pres.json"));
-    let verify_qr = |qr: &str, challenge: &str| {
-        run(&[
-            "verify",
-            "--keys",
-            s(keys()),
-            "--qr",
-            qr,
-            "--policy",
-            s(&f.path("policy.json")),
-            "--challenge",
-            challenge,
-            "--scope",
-            "border:FR-CDG",
-            "--today",
-            "2026-11-21",
-            "--roots-file",
-            s(&f.roots_file),
-            "--revocation-root",
-            &f.revocation_root,
-        ])
-    };
+    let verify_qr = |qr: &str, challenge: &str| f.verify_source(["--qr", qr], challenge, &[], &f.revocation_root, &[]);
     let o = verify_qr(&qr, &f.challenge);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert!(text(&o).0.starts_with("ACCEPTED nullifier 0x"));

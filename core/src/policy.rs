@@ -217,19 +217,7 @@ impl IntervalSet {
         let mut v = values.to_vec();
         v.sort_unstable();
         v.dedup();
-        let mut gaps = Vec::new();
-        let mut next: Option<u64> = Some(0);
-        for &x in &v {
-            if let Some(n) = next {
-                if x > n {
-                    gaps.push((n, x - 1));
-                }
-            }
-            next = x.checked_add(1);
-        }
-        if let Some(n) = next {
-            gaps.push((n, MAX_VALUE));
-        }
+        let gaps = gaps(&v);
         if gaps.is_empty() {
             return Err(Error::invalid("not_in excludes every value: the clause can never hold"));
         }
@@ -258,6 +246,24 @@ impl IntervalSet {
         let (lo, hi) = self.intervals[0];
         (lo, hi, self.tree.path(0).expect("non-empty"))
     }
+}
+
+/// The gaps between `sorted` (increasing, no duplicates) within [0, 2^64): the maximal closed
+/// intervals holding none of its values, in increasing order (`not_in` sets and revocation
+/// lists).
+pub fn gaps(sorted: &[u64]) -> Vec<(u64, u64)> {
+    let mut gaps = Vec::with_capacity(sorted.len() + 1);
+    let mut next: Option<u64> = Some(0);
+    for &x in sorted {
+        if let Some(n) = next.filter(|&n| x > n) {
+            gaps.push((n, x - 1));
+        }
+        next = x.checked_add(1);
+    }
+    if let Some(n) = next {
+        gaps.push((n, MAX_VALUE));
+    }
+    gaps
 }
 
 /// Leaf of an interval set: `Poseidon(set_leaf_tag, lo, hi)`.

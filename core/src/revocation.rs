@@ -89,17 +89,7 @@ impl RevocationList {
                 revoked.len()
             )));
         }
-        let mut gaps = Vec::with_capacity(revoked.len() + 1);
-        let mut next: Option<u64> = Some(0);
-        for &x in &revoked {
-            if let Some(n) = next.filter(|&n| x > n) {
-                gaps.push((n, x - 1));
-            }
-            next = x.checked_add(1);
-        }
-        if let Some(n) = next {
-            gaps.push((n, u64::MAX));
-        }
+        let gaps = crate::policy::gaps(&revoked);
         let leaves: Vec<Fr> = gaps.iter().map(|&(lo, hi)| gap_leaf(lo, hi)).collect();
         let tree = MerkleTree::from_leaves(REVOCATION_DEPTH, &leaves)?;
         Ok(RevocationList { revoked, gaps, tree })
