@@ -104,7 +104,7 @@ pub struct IssuerRef {
 
 /// Reverts, bad keys, unusable state files and unreachable nodes are the user's to fix
 /// (exit 2); failing to read or write our own files is internal (exit 3).
-fn chain_err(e: Error) -> anyhow::Error {
+pub fn chain_err(e: Error) -> anyhow::Error {
     match e {
         Error::Reverted(reason) => bad(format!("the chain refused the transaction: {}", hint(&reason))),
         e @ Error::Io { .. } => anyhow::Error::new(e),
@@ -211,7 +211,7 @@ fn registry(opts: &ChainOpts, chain: &dyn Chain) -> Result<Registry> {
     Ok(Registry { address: deployment(opts, chain)?.1.registry })
 }
 
-fn when(unix: u64) -> String {
+pub fn when(unix: u64) -> String {
     let day = Day((unix / 86_400) as u32);
     let s = unix % 86_400;
     format!("{day} {:02}:{:02}:{:02} UTC", s / 3600, s / 60 % 60, s % 60)
@@ -390,6 +390,11 @@ impl RegistryReader {
         let chain = open(opts)?;
         let reg = registry(opts, chain.as_ref())?;
         Ok(RegistryReader { chain, reg })
+    }
+
+    /// The chain and the registry, for reads this type has no method for.
+    pub fn parts(&mut self) -> (&mut dyn Chain, &Registry) {
+        (self.chain.as_mut(), &self.reg)
     }
 
     /// Whether the registry accepts `root` for `issuer` (accredited, anchored, not revoked):

@@ -49,6 +49,8 @@ pub struct Cli {
     cmd: Cmd,
 }
 
+// Parsed once per process: the size of the largest variant (verify's flags) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Generate proving and verifying keys (single-party: DEVELOPMENT ONLY).
@@ -164,6 +166,8 @@ enum Cmd {
         roots_from_chain: Option<String>,
         #[command(flatten)]
         chain: crate::chain_cli::ChainOpts,
+        #[command(flatten)]
+        bundle: crate::bundle_cli::BundleOpts,
         /// The verifier's today (default: today, UTC).
         #[arg(long)]
         today: Option<String>,
@@ -187,6 +191,10 @@ enum Cmd {
     /// Export for other ecosystems.
     #[command(subcommand)]
     Export(ExportCmd),
+    /// Offline trust bundles: a signed or hash-pinned snapshot of the chain's roots,
+    /// revocation roots and models, with the verifying keys (`verify --bundle`).
+    #[command(subcommand)]
+    Bundle(crate::bundle_cli::BundleCmd),
     /// Chain set-up: create the embedded chain and registry, accredit issuers, deploy
     /// verifier contracts.
     #[command(subcommand)]
@@ -424,7 +432,7 @@ struct IssuerTree {
 
 const TREE_FORMAT: &str = "healthzk/issuer-tree/v2";
 const PK_FILE: &str = "credential-query.pk";
-const VK_FILE: &str = "credential-query.vk";
+pub const VK_FILE: &str = "credential-query.vk";
 
 /// Prints the development-only warning for single-party setups.
 pub fn dev_setup_warning() {
@@ -853,14 +861,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             revocation_grace,
             roots_from_chain,
             chain,
+            bundle,
             today: t,
             tolerance_days,
         } => {
+            let trust = crate::bundle_cli::open_for_verify(&bundle)?;
             let is_model = model.is_some() || model_hash.is_some();
-            let (expected_hash, verifier) = match (policy, model, model_hash) {
-                (Some(policy), None, None) => (load_policy(&policy)?.1.hash(), load_verifier(&k.keys)?),
-                (None, Some(model), None) => (load_model(&model, None)?.1, crate::score_cli::load_verifier(&k.keys)?),
-                (None, None, Some(h)) => (parse_fr("--model-hash", &h)?, crate::score_cli::load_verifier(&k.keys)?),
+            let expected_hash = match (policy, model, model_hash) {
+                (Some(policy), None, None) => load_policy(&policy)?.1.hash(),
+                (None, Some(model), None) => load_model(&model, None)?.1,
+                (None, None, Some(h)) => parse_fr("--model-hash", &h)?,
                 _ => return Err(bad("pass exactly one of --policy, --model, --model-hash")),
             };
             let challenge = parse_fr("--challenge", &challenge)?;
@@ -874,6 +884,23 @@ pub fn run(cli: Cli) -> Result<u8> {
                 }
                 _ => return Err(bad("pass --presentation FILE or --qr STRING")),
             };
+            let reject = |reason: String| -> Result<u8> {
+                println!("REJECTED");
+                eprintln!("rejected: {reason}");
+                Ok(1)
+            };
+            let verifier = match &trust {
+                Some(b) => {
+                    use healthzk_core::presentation::{STATEMENT_QUERY, STATEMENT_SCORE};
+                    let statement = if is_model { STATEMENT_SCORE } else { STATEMENT_QUERY };
+                    match crate::bundle_cli::verifier(b, &pres.key_id, statement)? {
+                        Ok(v) => v,
+                        Err(reason) => return reject(reason),
+                    }
+                }
+                None if is_model => crate::score_cli::load_verifier(&k.keys)?,
+                None => load_verifier(&k.keys)?,
+            };
             let mut accepted = roots.iter().map(|r| parse_fr("--root", r)).collect::<Result<Vec<_>>>()?;
             if let Some(f) = roots_file {
                 let text = String::from_utf8(read(&f)?).map_err(|_| bad(format!("{}: not UTF-8", f.display())))?;
@@ -883,7 +910,26 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             let mut accepted_revocation =
                 revocation_roots.iter().map(|r| parse_fr("--revocation-root", r)).collect::<Result<Vec<_>>>()?;
-            if let Some(issuer) = &roots_from_chain {
+            if let Some(b) = &trust {
+                // The issuer is the one whose accepted roots hold the presentation's root; only
+                // that issuer's revocation root is accepted with it. (A malformed root is left
+                // for the verifier to name.)
+                if let Ok(root) = field::parse_hex("issuer_root", &pres.public.issuer_root) {
+                    match b.issuer_of(&root) {
+                        Some(i) => {
+                            accepted.extend(i.roots.iter().copied());
+                            accepted_revocation.extend(i.revocation_root);
+                        }
+                        None => eprintln!("the trust bundle accepts this root for none of its issuers"),
+                    }
+                }
+                if is_model && !b.model_accepted(&expected_hash) {
+                    return reject(format!(
+                        "model {} is not registered in the trust bundle",
+                        field::to_hex(&expected_hash)
+                    ));
+                }
+            } else if let Some(issuer) = &roots_from_chain {
                 let who = crate::chain_cli::parse_address("--roots-from-chain", issuer)?;
                 let mut reg = crate::chain_cli::RegistryReader::open(&chain)?;
                 // The presentation's own roots, checked on chain (a malformed root is left for
@@ -903,18 +949,16 @@ pub fn run(cli: Cli) -> Result<u8> {
                     }
                 }
                 if is_model && !reg.model_accepted(&expected_hash)? {
-                    println!("REJECTED");
-                    eprintln!(
-                        "rejected: model {} is not registered on chain (or revoked, or its publisher removed)",
+                    return reject(format!(
+                        "model {} is not registered on chain (or revoked, or its publisher removed)",
                         field::to_hex(&expected_hash)
-                    );
-                    return Ok(1);
+                    ));
                 }
             } else if accepted.is_empty() {
-                return Err(bad("no accepted issuer roots: pass --root, --roots-file or --roots-from-chain"));
+                return Err(bad("no accepted issuer roots: pass --root, --roots-file, --roots-from-chain or --bundle"));
             } else if accepted_revocation.is_empty() {
                 return Err(bad(
-                    "no accepted revocation root: pass --revocation-root (the issuer's current one) or --roots-from-chain",
+                    "no accepted revocation root: pass --revocation-root (the issuer's current one), --roots-from-chain or --bundle",
                 ));
             }
             let today = day_or_today("--today", &t)?;
@@ -967,6 +1011,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Qr { presentation, png, string_only } => crate::qr_cli::run(&presentation, png.as_deref(), string_only),
         Cmd::Chain(cmd) => crate::chain_cli::run_chain(cmd),
+        Cmd::Bundle(cmd) => crate::bundle_cli::run(cmd),
         Cmd::Anchor { issuer, chain, revoke } => {
             let tree = load_tree(&issuer)?.tree;
             let root = tree.root();

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success (or accepted), 1 presentation rejected, 2 bad input or usage,
 //! 3 internal error.
 
+mod bundle_cli;
 mod chain_cli;
 mod cli;
 mod demo;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::{path::Path, time::Instant};
 
 const PK_FILE: &str = "score-threshold.pk";
-const VK_FILE: &str = "score-threshold.vk";
+pub const VK_FILE: &str = "score-threshold.vk";
 const DESCRIPTOR_FILE: &str = "score-threshold.json";
 const DESCRIPTOR_FORMAT: &str = "healthzk/score-key/v1";
 

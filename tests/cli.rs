@@ -743,6 +743,148 @@ fn revocation_through_the_cli() {
     assert!(text(&o).1.contains("does not match the revoked nonces"), "{:?}", text(&o));
 }
 
+/// Offline trust bundles (issue #6): a verifier authority snapshots the registry and the
+/// verifying key into a signed bundle; a gate with no chain and no keys directory verifies a
+/// presentation (JSON or QR) from it; an altered, wrongly pinned, unpinned or expired bundle
+/// is refused (exit 2, named); a bundle cut after a revocation refuses the stale presentation.
+#[test]
+fn offline_trust_bundle_through_the_cli() {
+    let f = Flow::new();
+    let (d, issuer, chain) = (f.dir.path(), f.path("issuer"), f.path("chain"));
+    let o =
+        issue(&issuer, &f.path("good.json"), s(&d.join("holder.json")), &d.join("good2.pkg.json"), Some("2026-11-20"));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    refresh(&f, 0, "good.pkg.json", "fresh0.pkg.json");
+    refresh(&f, 2, "good2.pkg.json", "fresh2.pkg.json");
+    assert_eq!(run(&["chain", "init", "--chain", s(&chain)]).status.code(), Some(0));
+    let address = text(&run(&["issuer", "address", "--issuer", s(&issuer)])).0.trim().to_string();
+    let authority_key = f.path("authority.key");
+    let authority = text(&run(&["chain", "address", "--key-file", s(&authority_key)])).0.trim().to_string();
+    let bundle = f.path("bundle.json");
+    let export = |valid_hours: &str, sign: bool| {
+        let mut args = vec![
+            "bundle",
+            "export",
+            "--chain",
+            s(&chain),
+            "--issuer-address",
+            &address,
+            "--keys",
+            s(keys()),
+            "--valid-hours",
+            valid_hours,
+            "--out",
+            s(&bundle),
+        ];
+        if sign {
+            args.extend(["--sign-key", s(&authority_key)]);
+        }
+        run(&args)
+    };
+    // Not accredited yet: the export refuses rather than bundle an issuer the chain does not trust.
+    let o = export("24", true);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("is not accredited"), "{:?}", text(&o));
+    assert_eq!(run(&["chain", "accredit", "--chain", s(&chain), "--issuer-address", &address]).status.code(), Some(0));
+    assert_eq!(run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]).status.code(), Some(0));
+    let o = export("24", true);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).1.contains(&format!("--bundle-signer {authority}")), "{:?}", text(&o));
+    let o = f.prove("fresh0.pkg.json", "p0.json");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+
+    // The gate: no chain directory, no keys directory — the bundle is all it has.
+    let policy = f.path("policy.json");
+    let offline = |source: [&str; 2], pin: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--keys",
+            "/nonexistent/keys",
+            "--chain",
+            "/nonexistent/chain",
+            source[0],
+            source[1],
+            "--policy",
+            s(&policy),
+            "--challenge",
+            &f.challenge,
+            "--scope",
+            "border:FR-CDG",
+            "--today",
+            "2026-11-21",
+            "--bundle",
+            s(&bundle),
+        ];
+        args.extend(pin);
+        run(&args)
+    };
+    let p0 = f.path("p0.json");
+    let signer = ["--bundle-signer", authority.as_str()];
+    let o = offline(["--presentation", s(&p0)], &signer);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(text(&o).0.starts_with("ACCEPTED"), "{:?}", text(&o));
+    let qr = qr_string(&p0);
+    let o = offline(["--qr", &qr], &signer);
+    assert_eq!(o.status.code(), Some(0), "the QR string verifies offline too: {:?}", text(&o));
+
+    // `bundle show` names the pin material; a hash pin works as well as the signer.
+    let o = run(&["bundle", "show", "--bundle", s(&bundle)]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let shown = text(&o).0;
+    assert!(shown.contains(&format!("signed by {authority}")), "{shown}");
+    assert!(shown.contains(&format!("issuer {address} roots 1 revocation root {}", f.revocation_root)), "{shown}");
+    let digest = shown.lines().next().unwrap().strip_prefix("sha256 ").unwrap().to_string();
+    let o = offline(["--presentation", s(&p0)], &["--bundle-sha256", &digest]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+
+    // Bad bundles: exit 2, named — never verified around.
+    let original: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let mut payload: Value = serde_json::from_str(original["payload"].as_str().unwrap()).unwrap();
+    payload["expires_at"] = json!(payload["expires_at"].as_u64().unwrap() + 86_400 * 365);
+    let mut altered = original.clone();
+    altered["payload"] = json!(payload.to_string());
+    let stranger = "0x000000000000000000000000000000000000dEaD";
+    for (bundle_json, pin, needle) in [
+        (&altered, signer.to_vec(), "or it was altered after signing"),
+        (&altered, vec!["--bundle-sha256", digest.as_str()], "not the pinned"),
+        (&original, vec!["--bundle-signer", stranger], "not by the pinned"),
+        (&original, vec![], "--bundle needs a pin"),
+        (&original, vec!["--bundle-sha256", "0x12"], "not 32 bytes of hex"),
+    ] {
+        write(d, "bundle.json", bundle_json);
+        let o = offline(["--presentation", s(&p0)], &pin);
+        assert_eq!(o.status.code(), Some(2), "{pin:?}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "{pin:?}: {:?}", text(&o));
+    }
+    let o = export("0", true);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = offline(["--presentation", s(&p0)], &signer);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("expired"), "{:?}", text(&o));
+
+    // The issuer revokes credential #0; a bundle cut afterwards refuses the stale presentation
+    // and accepts one made against the new list.
+    assert_eq!(run(&["issuer", "revoke", "--issuer", s(&issuer), "--index", "0"]).status.code(), Some(0));
+    assert_eq!(run(&["anchor", "--issuer", s(&issuer), "--chain", s(&chain)]).status.code(), Some(0));
+    let o = export("24", true);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = offline(["--presentation", s(&p0)], &signer);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("revocation root is not the issuer's current one"), "{:?}", text(&o));
+    let o = f.prove("fresh2.pkg.json", "p2.json");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = offline(["--presentation", s(&f.path("p2.json"))], &signer);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+
+    // A presentation under a key the bundle does not carry is refused by name.
+    let mut foreign: Value = serde_json::from_slice(&std::fs::read(f.path("p2.json")).unwrap()).unwrap();
+    foreign["key_id"] = json!("ab".repeat(32));
+    let foreign = write(d, "foreign.json", &foreign);
+    let o = offline(["--presentation", s(&foreign)], &signer);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("is not in the trust bundle"), "{:?}", text(&o));
+}
+
 /// Chain anchoring through the CLI on the embedded chain: `chain init`, an unaccredited
 /// issuer refused, `chain accredit`, `anchor`, `roots`, `verify --roots-from-chain`, then a
 /// revoked root refused; `export-verifier` writes a contract for the key.

@@ -12,12 +12,15 @@
 //! - [`solidity`]: a stand-alone verifier contract for one key, for users who deploy with
 //!   their own tools (`healthzk export-verifier`).
 //! - [`deployments`]: where the contracts of each chain live, kept in the data dir.
+//! - [`bundle`]: offline trust bundles — a signed or hash-pinned snapshot of the registry
+//!   and the verifying keys, for verifiers with no network.
 //!
 //! Nothing healthzk puts on chain is a record value or a holder identifier: roots, model
 //! hashes, and — at a gate — a scope nullifier and the proof.
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod bundle;
 pub mod chain;
 pub mod contracts;
 pub mod deployments;

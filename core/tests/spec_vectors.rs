@@ -10,7 +10,9 @@ use healthzk_core::{
     holder::HolderSecret,
     merkle::MerkleTree,
     policy::{interval_leaf, policy_tag, set_leaf_tag, CompiledPolicy, IntervalSet},
-    poseidon, presets, Fr,
+    poseidon, presets,
+    revocation::{gap_leaf, revocation_tag, RevocationList, REVOCATION_DEPTH},
+    Fr,
 };
 use serde_json::{json, Value};
 
@@ -120,6 +122,19 @@ fn vectors() -> Value {
         })
     };
 
+    // Revocation (§13): the empty list, and {0, 7, 2^64 − 1} with the opening of nonce 3.
+    let revocation_json = |l: &RevocationList| {
+        json!({
+            "revoked": l.revoked().iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            "gaps": l.gaps().iter().map(|(lo, hi)| [lo.to_string(), hi.to_string()]).collect::<Vec<_>>(),
+            "leaves": l.gaps().iter().map(|&(lo, hi)| to_hex(&gap_leaf(lo, hi))).collect::<Vec<_>>(),
+            "root": h(&l.root()),
+        })
+    };
+    let empty = RevocationList::empty();
+    let list = RevocationList::new(vec![7, u64::MAX, 0]).unwrap();
+    let opening = list.opening(3).unwrap();
+
     json!({
         "format": "healthzk/spec-vectors/v1",
         "poseidon": poseidon_cases,
@@ -127,6 +142,7 @@ fn vectors() -> Value {
             "credential": {"ascii": "healthzk/credential/v1", "value": h(&credential_tag())},
             "policy": {"ascii": "healthzk/policy/v1", "value": h(&policy_tag())},
             "set_interval": {"ascii": "healthzk/set-interval/v1", "value": h(&set_leaf_tag())},
+            "revocation_gap": {"ascii": "healthzk/revocation-gap/v1", "value": h(&revocation_tag())},
         },
         "holder": {
             "secret": h(&secret.expose()),
@@ -142,6 +158,15 @@ fn vectors() -> Value {
         },
         "merkle": {"depth": 4, "leaves": hs(&leaves), "root": h(&tree.root()), "path_index": path.index, "path_siblings": hs(&path.siblings)},
         "sets": {"depth": 6, "members": set_json(&members), "non_members_of_3_5_10": set_json(&gaps)},
+        "revocation": {
+            "depth": REVOCATION_DEPTH,
+            "empty": revocation_json(&empty),
+            "list": revocation_json(&list),
+            "opening": {
+                "nonce": "3", "lo": opening.lo.to_string(), "hi": opening.hi.to_string(),
+                "path_index": opening.path.index, "path_siblings": hs(&opening.path.siblings),
+            },
+        },
         "policies": {
             "covid19": policy_vectors(&presets::covid19_full().compile().unwrap()),
             "yellow_fever": policy_vectors(&presets::yellow_fever().compile().unwrap()),

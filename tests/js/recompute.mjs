@@ -53,14 +53,17 @@ function merkleRoot(leaves, depth) {
   return level[0];
 }
 eq("merkle root", merkleRoot(v.merkle.leaves, v.merkle.depth), v.merkle.root);
-let cur = BigInt(v.merkle.leaves[v.merkle.path_index]);
-for (let l = 0; l < v.merkle.depth / 2; l++) {
-  const p = (v.merkle.path_index >> (2 * l)) & 3;
-  const [s0, s1, s2] = v.merkle.path_siblings.slice(3 * l, 3 * l + 3).map(BigInt);
-  const pair = p & 1 ? [s0, cur] : [cur, s0];
-  cur = H(p & 2 ? [s1, s2, ...pair] : [...pair, s1, s2]);
+function pathRoot(leaf, index, siblings, depth) {
+  let cur = BigInt(leaf);
+  for (let l = 0; l < depth / 2; l++) {
+    const p = (index >> (2 * l)) & 3;
+    const [s0, s1, s2] = siblings.slice(3 * l, 3 * l + 3).map(BigInt);
+    const pair = p & 1 ? [s0, cur] : [cur, s0];
+    cur = H(p & 2 ? [s1, s2, ...pair] : [...pair, s1, s2]);
+  }
+  return cur;
 }
-eq("merkle path", cur, v.merkle.root);
+eq("merkle path", pathRoot(v.merkle.leaves[v.merkle.path_index], v.merkle.path_index, v.merkle.path_siblings, v.merkle.depth), v.merkle.root);
 
 // 6. Interval sets: leaf Poseidon(TAG_SET, lo, hi), sorted, depth 6 (three quaternary levels).
 for (const [k, s] of Object.entries(v.sets).filter(([k]) => k !== "depth")) {
@@ -120,6 +123,35 @@ for (const [name, mv] of Object.entries(v.models).filter(([k]) => k !== "tag")) 
     acc = H([acc, ...chunk]);
   }
   eq(`model ${name} hash`, acc, mv.hash);
+}
+
+// 9. Revocation (§13): gaps = maximal intervals of [0, 2^64 - 1] holding no revoked nonce, in
+//    order; leaf Poseidon(TAG_REVOCATION_GAP, lo, hi); quaternary tree of depth 16.
+const TAG_GAP = ascii("healthzk/revocation-gap/v1");
+const MAX = (1n << 64n) - 1n;
+for (const name of ["empty", "list"]) {
+  const r = v.revocation[name];
+  const revoked = r.revoked.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const gaps = [];
+  let next = 0n;
+  for (const n of revoked) { if (n > next) gaps.push([next, n - 1n]); next = n + 1n; }
+  if (revoked.length === 0 || revoked[revoked.length - 1] < MAX) gaps.push([next, MAX]);
+  eq(`revocation ${name} gap count`, BigInt(gaps.length), hex(r.gaps.length));
+  gaps.forEach(([lo, hi], i) => {
+    eq(`revocation ${name} gap ${i} lo`, lo, hex(r.gaps[i][0]));
+    eq(`revocation ${name} gap ${i} hi`, hi, hex(r.gaps[i][1]));
+  });
+  const leaves = gaps.map(([lo, hi]) => H([TAG_GAP, lo, hi]));
+  leaves.forEach((x, i) => eq(`revocation ${name} leaf ${i}`, x, r.leaves[i]));
+  eq(`revocation ${name} root`, merkleRoot(leaves, v.revocation.depth), r.root);
+}
+{
+  const o = v.revocation.opening;
+  const [n, lo, hi] = [BigInt(o.nonce), BigInt(o.lo), BigInt(o.hi)];
+  eq("revocation opening in its gap", BigInt(lo <= n && n <= hi), hex(1));
+  const leaf = H([TAG_GAP, lo, hi]);
+  eq("revocation opening leaf", leaf, v.revocation.list.leaves[o.path_index]);
+  eq("revocation opening path", pathRoot(leaf, o.path_index, o.path_siblings, v.revocation.depth), v.revocation.list.root);
 }
 
 console.log(`circomlibjs: ${passed} passed, ${failed} failed`);
