@@ -16,6 +16,31 @@ fn solidity_verifier_accepts_rust_proofs_and_rejects_tampering() {
     assert!(score_gas < 260_000, "score verify gas {score_gas}");
 }
 
+/// Bug class "public inputs ≥ r" in Solidity: the verifier contract must refuse an input that
+/// is not a canonical field element — r itself, input + r (the same element mod r), and
+/// 2^256 − 1 — for each of the seven inputs, rather than reduce it.
+#[test]
+fn bug_class_public_input_at_or_above_r_in_solidity() {
+    use alloy_primitives::U256;
+    use healthzk_anchor::{contracts::VerifierContract, encode};
+    use healthzk_core::{day::Day, query::PUBLIC_INPUT_NAMES};
+    use healthzk_prover::keys::KeyId;
+    let mut chain = EmbeddedChain::in_memory();
+    let q = &fixture().query.proving_key().vk;
+    let (contract, _) = VerifierContract::deploy(&mut chain, &Account::random(), q, KeyId::of(q).0).unwrap();
+    let (public, proof, _) = query_statement(Day(20_000), None);
+    let (words, inputs) = (encode::proof(&proof), encode::public_inputs(&public));
+    assert!(contract.verify_words(&mut chain, words, inputs).unwrap());
+    let r = encode::scalar_modulus();
+    for (i, name) in PUBLIC_INPUT_NAMES.iter().enumerate() {
+        for bad in [r, inputs[i] + r, U256::MAX] {
+            let mut x = inputs;
+            x[i] = bad;
+            assert!(!contract.verify_words(&mut chain, words, x).unwrap(), "{name} = {bad} accepted");
+        }
+    }
+}
+
 #[test]
 fn registry_and_gate_on_the_embedded_chain() {
     let mut chain = EmbeddedChain::in_memory();

@@ -158,6 +158,11 @@ pub fn decode(text: &str, ctx: &VerifierContext) -> Result<Presentation> {
     let key_id = hex::encode(&b[1..33]);
     let issuer_root = fr("issuer_root", 33)?;
     let as_of = Day(u32::from_be_bytes(b[65..69].try_into().expect("4 bytes")));
+    if as_of > Day::LAST {
+        // Found by fuzzing: such a day has no YYYY-MM-DD form, so the presentation it decodes
+        // to could not be written back or re-encoded.
+        return Err(Error::Invalid(format!("compact presentation: as_of day {} is after 9999-12-31", as_of.0)));
+    }
     let nullifier = fr("nullifier", 69)?;
     let revocation_root = fr("revocation_root", 101)?;
     let proof = hex::encode(&b[133..133 + PROOF_BYTES]);
@@ -258,6 +263,13 @@ mod tests {
         let mut b = base45_decode(&text[4..]).unwrap();
         b[101..133].fill(0xFF);
         assert!(err(&format!("{PREFIX}{}", base45_encode(&b))).contains("revocation_root: not canonical"));
+        // A day past 9999-12-31 (found by fuzzing `qr`): refused, since no date string names it.
+        let mut b = base45_decode(&text[4..]).unwrap();
+        b[65..69].copy_from_slice(&(Day::LAST.0 + 1).to_be_bytes());
+        assert!(err(&format!("{PREFIX}{}", base45_encode(&b))).contains("after 9999-12-31"));
+        b[65..69].copy_from_slice(&Day::LAST.0.to_be_bytes());
+        let last = decode(&format!("{PREFIX}{}", base45_encode(&b)), &ctx).unwrap();
+        assert_eq!(encode(&last).unwrap(), format!("{PREFIX}{}", base45_encode(&b)));
         // Encoding checks what it packs.
         let mut bad = p.clone();
         bad.proof.pop();

@@ -10,6 +10,10 @@ use std::fmt;
 pub struct Day(pub u32);
 
 impl Day {
+    /// The last day a date string can name: 9999-12-31 (`YYYY-MM-DD` has four year digits).
+    /// Day numbers from binary encodings are refused above it.
+    pub const LAST: Day = Day(2_932_896);
+
     /// The day for a proleptic Gregorian date, if it is on or after 1970-01-01 and valid.
     pub fn from_ymd(y: i64, m: u32, d: u32) -> Option<Day> {
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
@@ -103,6 +107,9 @@ mod tests {
         assert!(Day::from_ymd(2024, 2, 29).is_some());
         assert!(Day::parse("d", "2026-13-01").is_err());
         assert!(Day::parse("d", "21/11/2026").is_err());
+        assert_eq!(Day::from_ymd(9999, 12, 31), Some(Day::LAST));
+        assert_eq!(Day::parse("d", &Day::LAST.to_string()), Ok(Day::LAST));
+        assert!(Day::parse("d", &Day(Day::LAST.0 + 1).to_string()).is_err(), "five-digit years do not parse");
     }
 
     proptest! {

@@ -77,8 +77,10 @@ fn prover_and_verifier_agree_with_arkworks() {
     }
 }
 
+/// Bug class "each public input unused": a public input no constraint reads can be set to
+/// anything. Changing any one of the seven on a valid proof must invalidate it.
 #[test]
-fn each_public_input_matters() {
+fn bug_class_public_input_unused() {
     let (prover, verifier) = prover();
     let s = scenario(&Spec::default(), None, DEPTH);
     let proof = decode_proof(&prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex()).unwrap();
@@ -96,10 +98,15 @@ fn each_public_input_matters() {
     }
 }
 
+/// Bug class "expired, revoked and stale-root presentations": an expired or revoked credential
+/// cannot be proven (the honest prover names the relation) and a proof forced past that check
+/// does not verify; a valid proof against a root, revocation root or day the verifier does not
+/// accept is refused with that reason.
 #[test]
-fn false_statements_are_refused_and_forced_proofs_do_not_verify() {
+fn bug_class_expired_revoked_and_stale_presentations() {
     let (prover, verifier) = prover();
-    for brk in [Break::Product, Break::TooRecent, Break::Expired, Break::Holder] {
+    for brk in [Break::Product, Break::TooRecent, Break::Expired, Break::Holder, Break::Revoked, Break::RevocationRoot]
+    {
         let s = scenario(&Spec::default(), Some(brk), DEPTH);
         match prover.prove(&s.public, &s.witness, &mut rng()) {
             Err(ProveError::Unsatisfied(u)) => assert_eq!(u, brk.expected()),
@@ -118,6 +125,97 @@ fn false_statements_are_refused_and_forced_proofs_do_not_verify() {
         prover.prove(&s.public, &s.witness, &mut rng()),
         Err(ProveError::Unsatisfied(Unsatisfied::Compare(1)))
     ));
+    // Stale: a valid presentation, and a verifier whose accepted roots have moved on.
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let pres = prover.wrap(&s.public, prover.prove(&s.public, &s.witness, &mut rng()).unwrap());
+    let e = expectations(&s.public);
+    assert!(verifier.verify(&pres, &e).is_accepted());
+    let other = s.public.issuer_root + Fr::from(1u64);
+    let stale_root = Expectations { accepted_roots: vec![other], ..e.clone() };
+    assert_eq!(verifier.verify(&pres, &stale_root), Verdict::Rejected(Rejection::RootNotAccepted));
+    let stale_list = Expectations { accepted_revocation_roots: vec![other], ..e.clone() };
+    assert_eq!(verifier.verify(&pres, &stale_list), Verdict::Rejected(Rejection::RevocationRootNotAccepted));
+    let later = Expectations { earliest: s.public.as_of.plus(2), latest: s.public.as_of.plus(4), ..e };
+    assert!(matches!(verifier.verify(&pres, &later), Verdict::Rejected(Rejection::AsOfOutsideWindow { .. })));
+}
+
+/// Bug class "nullifier not deterministic": a nullifier that varied per proof would let one
+/// holder enter a scope twice. Ours is Poseidon(secret, scope), a public input the circuit
+/// computes: two proofs of one holder in one scope (different challenges, fresh randomness)
+/// carry the same nullifier; another scope gives another; a proof with any other nullifier
+/// does not verify (`bug_class_public_input_unused`).
+#[test]
+fn bug_class_nullifier_not_deterministic() {
+    let (prover, verifier) = prover();
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let expected = s.witness.secret.nullifier(s.public.scope);
+    assert_eq!(s.public.nullifier, expected);
+    let mut seen = Vec::new();
+    for (k, challenge) in [Fr::from(11u64), Fr::from(12u64)].into_iter().enumerate() {
+        let public = QueryPublic { challenge, ..s.public };
+        let mut r = ChaCha20Rng::seed_from_u64(1000 + k as u64);
+        let pres = prover.wrap(&public, prover.prove(&public, &s.witness, &mut r).unwrap());
+        match verifier.verify(&pres, &expectations(&public)) {
+            Verdict::Accepted { nullifier } => seen.push((nullifier, pres.proof)),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen[0].0, seen[1].0, "same holder, same scope: same nullifier");
+    assert_ne!(seen[0].1, seen[1].1, "…from different proofs");
+    let scope = s.public.scope + Fr::from(1u64);
+    let public = QueryPublic { scope, nullifier: s.witness.secret.nullifier(scope), ..s.public };
+    let pres = prover.wrap(&public, prover.prove(&public, &s.witness, &mut rng()).unwrap());
+    match verifier.verify(&pres, &expectations(&public)) {
+        Verdict::Accepted { nullifier } => assert_ne!(nullifier, expected, "another scope, another nullifier"),
+        other => panic!("{other:?}"),
+    }
+    // The honest prover refuses a nullifier that is not Poseidon(secret, scope).
+    let wrong = QueryPublic { nullifier: expected + Fr::from(1u64), ..s.public };
+    assert!(matches!(prover.prove(&wrong, &s.witness, &mut rng()), Err(ProveError::Unsatisfied(_))));
+}
+
+/// Bug class "public inputs ≥ r": a verifier that reduces its inputs modulo r accepts two
+/// encodings of one statement (and a contract that does not check them can be fed the other).
+/// Every public input of a presentation is parsed with a checked conversion: r, r + 1 and
+/// 2^256 − 1 are refused, naming the input.
+#[test]
+fn bug_class_public_input_at_or_above_r() {
+    let (prover, verifier) = prover();
+    let s = scenario(&Spec::default(), None, DEPTH);
+    let good = prover.wrap(&s.public, prover.prove(&s.public, &s.witness, &mut rng()).unwrap());
+    let e = expectations(&s.public);
+    const R: &str = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+    const R_PLUS_1: &str = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000002";
+    let max = format!("0x{}", "f".repeat(64));
+    for name in PUBLIC_INPUT_NAMES.iter().filter(|n| **n != "as_of") {
+        for bad in [R, R_PLUS_1, max.as_str()] {
+            let mut p = good.clone();
+            let field = match *name {
+                "issuer_root" => &mut p.public.issuer_root,
+                "policy_hash" => &mut p.public.policy_hash,
+                "challenge" => &mut p.public.challenge,
+                "scope" => &mut p.public.scope,
+                "nullifier" => &mut p.public.nullifier,
+                "revocation_root" => &mut p.public.revocation_root,
+                other => panic!("unknown input {other}"),
+            };
+            *field = bad.to_string();
+            match verifier.verify(&p, &e) {
+                Verdict::Rejected(Rejection::NonCanonicalInput(m)) => assert!(m.contains(name), "{name}: {m}"),
+                other => panic!("{name} = {bad}: {other:?}"),
+            }
+        }
+    }
+    // as_of is a date: a day that does not exist is refused the same way.
+    for bad in ["2026-02-30", "20000"] {
+        let mut p = good.clone();
+        p.public.as_of = bad.into();
+        assert!(
+            matches!(verifier.verify(&p, &e), Verdict::Rejected(Rejection::NonCanonicalInput(m)) if m.contains("as_of")),
+            "{bad}"
+        );
+    }
+    assert!(verifier.verify(&good, &e).is_accepted());
 }
 
 #[test]
@@ -137,10 +235,13 @@ fn prove_many_in_parallel() {
     }
 }
 
-/// Groth16 proofs are malleable: a re-randomized proof of the same statement verifies and has
-/// different bytes. Replay protection therefore rests on the challenge and the nullifier.
+/// Bug class "Groth16 re-randomized proof still verifies": Groth16 proofs are malleable — a
+/// re-randomized proof of the same statement verifies and has different bytes — so replay
+/// protection must not rest on proof bytes. Ours rests on the challenge and the nullifier: the
+/// copy carries the same nullifier (a verifier that records nullifiers per scope refuses it),
+/// and under any other challenge it is invalid.
 #[test]
-fn rerandomized_proof_verifies_with_other_bytes() {
+fn bug_class_groth16_rerandomized_proof_verifies() {
     let (prover, verifier) = prover();
     let s = scenario(&Spec::default(), None, DEPTH);
     let bytes = prover.prove(&s.public, &s.witness, &mut rng()).unwrap();
@@ -148,6 +249,12 @@ fn rerandomized_proof_verifies_with_other_bytes() {
     let re = Groth16::<Bn254>::rerandomize_proof(&prover.proving_key().vk, &proof, &mut rng());
     assert_ne!(encode_proof(&re), bytes.0);
     assert_eq!(verifier.verify_proof(&s.public, &re), Ok(()));
+    let original = prover.wrap(&s.public, bytes);
+    let copy = prover.wrap(&s.public, healthzk_prover::ProofBytes(encode_proof(&re)));
+    assert_ne!(original.proof, copy.proof);
+    let e = expectations(&s.public);
+    assert_eq!(verifier.verify(&original, &e), verifier.verify(&copy, &e), "both accepted, one nullifier");
+    assert_eq!(verifier.verify(&copy, &e), Verdict::Accepted { nullifier: s.public.nullifier });
     // ...but the same proof under another challenge is refused.
     let other = QueryPublic { challenge: s.public.challenge + Fr::from(1u64), ..s.public };
     assert_eq!(verifier.verify_proof(&other, &re), Err(Rejection::InvalidProof));
@@ -207,8 +314,11 @@ fn verifier_names_each_rejection() {
     assert_eq!(verifier.verify(&good, &e), Verdict::Accepted { nullifier: s.public.nullifier });
 }
 
+/// Bug class "identity, off-curve and non-subgroup points": every proof point is decoded with
+/// full validation — off the curve, outside the G2 prime-order subgroup (on the twist but in
+/// a small cofactor subgroup) and the identity are each refused, naming the point.
 #[test]
-fn off_curve_and_non_subgroup_points_are_malformed() {
+fn bug_class_identity_off_curve_and_non_subgroup_points() {
     let (prover, _) = prover();
     let s = scenario(&Spec::default(), None, DEPTH);
     let good = prover.prove(&s.public, &s.witness, &mut rng()).unwrap().0;

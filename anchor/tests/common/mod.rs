@@ -254,6 +254,12 @@ pub fn registry_and_gate_suite(
     gas.enter = gate.enter(chain, holder, &proof, &public).unwrap().gas_used;
     assert!(gate.nullifier_used(chain, &public.nullifier).unwrap());
     reverted_with(gate.enter(chain, holder, &proof, &public), "NullifierUsed");
+    // Groth16 is malleable: a re-randomized copy verifies and has other bytes, but replay
+    // protection never looked at the bytes — the nullifier refuses it.
+    let copy = ark_groth16::Groth16::<Bn254>::rerandomize_proof(&f.query.proving_key().vk, &proof, &mut rng());
+    assert_ne!(encode::proof(&copy), encode::proof(&proof));
+    assert_eq!(f.query_verifier.verify_proof(&public, &copy), Ok(()));
+    reverted_with(gate.enter(chain, holder, &copy, &public), "NullifierUsed");
 
     // The issuer revokes another credential: its new revocation root supersedes the one the
     // holder proved against, which is stale from then on (the gate's grace is 0).
