@@ -209,8 +209,12 @@ pub fn open_for_verify(o: &BundleOpts) -> Result<Option<TrustBundle>> {
 }
 
 /// The verifier for the key a presentation names, from the bundle. `Err(reason)` (a
-/// rejection, exit 1) if the bundle has no such key or it serves another statement.
+/// rejection, exit 1) if the bundle has no such key or it serves another statement; a key id
+/// that is not 32 bytes of hex is bad input (exit 2).
 pub fn verifier(b: &TrustBundle, key_id: &str, statement: &str) -> Result<std::result::Result<QueryVerifier, String>> {
+    if key_id.len() != 64 || hex::decode(key_id).is_err() {
+        return Err(bad(format!("presentation key_id {key_id:?}: not 32 bytes of hex")));
+    }
     let Some(k) = b.key(key_id) else {
         return Ok(Err(format!("key id {key_id} is not in the trust bundle")));
     };

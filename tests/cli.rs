@@ -883,6 +883,13 @@ fn offline_trust_bundle_through_the_cli() {
     let o = offline(["--presentation", s(&foreign)], &signer);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
     assert!(text(&o).1.contains("is not in the trust bundle"), "{:?}", text(&o));
+    // …and a key id that is not one at all is bad input.
+    let mut garbage: Value = serde_json::from_slice(&std::fs::read(f.path("p2.json")).unwrap()).unwrap();
+    garbage["key_id"] = json!("zz");
+    let garbage = write(d, "garbage.json", &garbage);
+    let o = offline(["--presentation", s(&garbage)], &signer);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("key_id \"zz\": not 32 bytes of hex"), "{:?}", text(&o));
 }
 
 /// Chain anchoring through the CLI on the embedded chain: `chain init`, an unaccredited

@@ -25,7 +25,7 @@ mod common;
 use ark_ff::One;
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, GR1CSVar};
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError};
-use common::{assert_no_free_variable, Analysis};
+use common::{assert_no_free_variable, valid_spec, Analysis};
 use healthzk_circuits::{
     query::QueryCircuit,
     range,
@@ -33,7 +33,6 @@ use healthzk_circuits::{
     BoolVar, FrVar,
 };
 use healthzk_core::{
-    day::Day,
     model::Model,
     testkit::{
         scenario,
@@ -89,21 +88,6 @@ fn every_statement_has_no_free_variable() {
     }
     for (name, vars, dont_cares) in report {
         println!("{name}: {vars} variables mutated, none free; {dont_cares} don't-care(s) multiplied by zero");
-    }
-}
-
-prop_compose! {
-    fn valid_spec()(
-        series_doses in 1u64..=4,
-        extra in 0u64..=2,
-        days_before in 14u32..=270,
-        product in 0usize..7,
-        as_of in 19_000u32..30_000,
-        before in 0usize..6,
-        after in 0usize..4,
-        seed in any::<u64>(),
-    ) -> Spec {
-        Spec { dose_number: series_doses + extra, series_doses, days_before, product, as_of: Day(as_of), before, after, seed }
     }
 }
 

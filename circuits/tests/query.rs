@@ -2,10 +2,12 @@
 //! statement that breaks exactly one relation is refused by both, and the native checker
 //! names that relation.
 
+mod common;
+
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use common::valid_spec;
 use healthzk_circuits::query::QueryCircuit;
 use healthzk_core::{
-    day::Day,
     query::{check, Unsatisfied},
     testkit::{scenario, Break, Scenario, Spec},
     Fr, DEFAULT_TREE_DEPTH,
@@ -42,21 +44,6 @@ fn default_scenario_satisfies_both() {
     let s = scenario(&Spec::default(), None, DEPTH);
     assert_eq!(check(&s.public, &s.witness, DEPTH), Ok(()));
     assert!(satisfied(&s));
-}
-
-prop_compose! {
-    fn valid_spec()(
-        series_doses in 1u64..=4,
-        extra in 0u64..=2,
-        days_before in 14u32..=270,
-        product in 0usize..7,
-        as_of in 19_000u32..30_000,
-        before in 0usize..6,
-        after in 0usize..4,
-        seed in any::<u64>(),
-    ) -> Spec {
-        Spec { dose_number: series_doses + extra, series_doses, days_before, product, as_of: Day(as_of), before, after, seed }
-    }
 }
 
 proptest! {

@@ -9,7 +9,8 @@ use ark_ff::{One, UniformRand, Zero};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL,
 };
-use healthzk_core::Fr;
+use healthzk_core::{day::Day, testkit::Spec, Fr};
+use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -185,4 +186,21 @@ pub fn assert_no_free_variable(name: &str, a: &Analysis, seed: u64) -> usize {
     let pairs = a.pair_mutations(2_000, &mut rng);
     assert!(pairs.is_empty(), "{name}: pairs that move together freely: {pairs:?}");
     dont_cares
+}
+
+prop_compose! {
+    /// A valid credential-query statement's spec: any series, any interval in 14–270 days, any
+    /// approved product, trees with credentials before and after.
+    pub fn valid_spec()(
+        series_doses in 1u64..=4,
+        extra in 0u64..=2,
+        days_before in 14u32..=270,
+        product in 0usize..7,
+        as_of in 19_000u32..30_000,
+        before in 0usize..6,
+        after in 0usize..4,
+        seed in any::<u64>(),
+    ) -> Spec {
+        Spec { dose_number: series_doses + extra, series_doses, days_before, product, as_of: Day(as_of), before, after, seed }
+    }
 }
