@@ -663,6 +663,23 @@ fn refresh(f: &Flow, index: u64, from: &str, to: &str) -> String {
     root
 }
 
+/// Issues the holder a third credential (#2, which stays valid) and refreshes the packages of
+/// #0 and #2 to the tree's current root (`fresh0.pkg.json`, `fresh2.pkg.json`); returns it.
+fn third_credential(f: &Flow) -> String {
+    let d = f.dir.path();
+    let o = issue(
+        &f.path("issuer"),
+        &f.path("good.json"),
+        s(&d.join("holder.json")),
+        &d.join("good2.pkg.json"),
+        Some("2026-11-20"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let root = refresh(f, 0, "good.pkg.json", "fresh0.pkg.json");
+    refresh(f, 2, "good2.pkg.json", "fresh2.pkg.json");
+    root
+}
+
 /// Record-level revocation (issue #6): the issuer revokes one credential and anchors the new
 /// revocation root; the revoked credential cannot be proven any more; a presentation made
 /// against the superseded list is refused as stale — offline and from the chain, unless the
@@ -670,14 +687,10 @@ fn refresh(f: &Flow, index: u64, from: &str, to: &str) -> String {
 #[test]
 fn revocation_through_the_cli() {
     let f = Flow::new();
-    let (d, issuer, chain) = (f.dir.path(), f.path("issuer"), f.path("chain"));
-    // A third credential for the holder (#2), which stays valid; both packages refreshed to the
-    // tree's current root, which is anchored with the (empty) revocation list.
-    let o =
-        issue(&issuer, &f.path("good.json"), s(&d.join("holder.json")), &d.join("good2.pkg.json"), Some("2026-11-20"));
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    let root = refresh(&f, 0, "good.pkg.json", "fresh0.pkg.json");
-    refresh(&f, 2, "good2.pkg.json", "fresh2.pkg.json");
+    let (issuer, chain) = (f.path("issuer"), f.path("chain"));
+    // Both packages refreshed to the tree's current root, which is anchored with the (empty)
+    // revocation list.
+    let root = third_credential(&f);
     assert_eq!(run(&["chain", "init", "--chain", s(&chain)]).status.code(), Some(0));
     let address = text(&run(&["issuer", "address", "--issuer", s(&issuer)])).0.trim().to_string();
     assert_eq!(run(&["chain", "accredit", "--chain", s(&chain), "--issuer-address", &address]).status.code(), Some(0));
@@ -751,11 +764,7 @@ fn revocation_through_the_cli() {
 fn offline_trust_bundle_through_the_cli() {
     let f = Flow::new();
     let (d, issuer, chain) = (f.dir.path(), f.path("issuer"), f.path("chain"));
-    let o =
-        issue(&issuer, &f.path("good.json"), s(&d.join("holder.json")), &d.join("good2.pkg.json"), Some("2026-11-20"));
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    refresh(&f, 0, "good.pkg.json", "fresh0.pkg.json");
-    refresh(&f, 2, "good2.pkg.json", "fresh2.pkg.json");
+    third_credential(&f);
     assert_eq!(run(&["chain", "init", "--chain", s(&chain)]).status.code(), Some(0));
     let address = text(&run(&["issuer", "address", "--issuer", s(&issuer)])).0.trim().to_string();
     let authority_key = f.path("authority.key");

@@ -435,7 +435,7 @@ mod tests {
         let authority = Account::random();
         let file = sample().seal(Some(&authority)).unwrap();
         let digest = payload_sha256(&file.payload);
-        assert!(BundleFile::open(&bytes(&file), &Pin::Sha256(digest)).is_ok());
+        assert_eq!(BundleFile::open(&bytes(&file), &Pin::Sha256(digest)), Ok(sample()));
         let mut altered = file.clone();
         // The attacker adds a root of their own.
         let mut b = sample();
@@ -491,7 +491,7 @@ mod tests {
     #[test]
     fn expiry_and_lookups() {
         let b = sample();
-        assert!(b.check_current(1_999).is_ok());
+        assert_eq!(b.check_current(1_999), Ok(()));
         assert_eq!(b.check_current(2_000), Err(BundleError::Expired { expires_at: 2_000, now: 2_000 }));
         assert_eq!(b.issuer_of(&Fr::from(6u64)).unwrap().address, Address::repeat_byte(0x22));
         assert_eq!(b.issuer_of(&Fr::from(8u64)).unwrap().revocation_root, None);

@@ -1,7 +1,8 @@
 //! What every statement proves about its credential, shared by `query` and `score`: the seven
 //! public inputs, the holder binding (`holder = Poseidon(secret)` inside the commitment),
 //! membership of the commitment under `issuer_root` (fixed depth, boolean path bits), its
-//! revocation nonce in a gap under `revocation_root` (not revoked), the nullifier `Poseidon(secret, scope)`, `as_of < 2^32` and `0 ≤ expires − as_of < 2^32`, and the
+//! revocation nonce in a gap under `revocation_root` (not revoked), the nullifier
+//! `Poseidon(secret, scope)`, `as_of < 2^32` and `0 ≤ expires − as_of < 2^32`, and the
 //! challenge bound by a squaring constraint.
 
 use crate::{

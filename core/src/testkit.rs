@@ -201,12 +201,7 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         revoked.push(nonce);
     }
     let revocations = RevocationList::new(revoked).expect("fits");
-    let opening = revocations.opening(nonce).unwrap_or_else(|| {
-        // Revoked: the best a cheating prover can open is a neighbouring gap.
-        let below = revocations.gaps().iter().rposition(|&(_, hi)| hi < nonce).unwrap_or(0);
-        let (lo, hi) = revocations.gaps()[below];
-        RevocationOpening { lo, hi, path: revocations.opening(lo).expect("gap start is not revoked").path }
-    });
+    let opening = opening_or_neighbour(&revocations, nonce);
     let compiled = policy.compile().expect("preset compiles");
     let scope = field::from_short_str("scope", "border:test").expect("short");
     let mut public = QueryPublic {
@@ -238,6 +233,16 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
         _ => {}
     }
     Scenario { public, witness, policy, tree, revocations }
+}
+
+/// The opening of `nonce` in `list`; for a revoked nonce, the best a cheating prover can open:
+/// the gap just below it (or the first gap).
+fn opening_or_neighbour(list: &RevocationList, nonce: u64) -> RevocationOpening {
+    list.opening(nonce).unwrap_or_else(|| {
+        let below = list.gaps().iter().rposition(|&(_, hi)| hi < nonce).unwrap_or(0);
+        let (lo, hi) = list.gaps()[below];
+        RevocationOpening { lo, hi, path: list.opening(lo).expect("a gap's start is not revoked").path }
+    })
 }
 
 /// Score-threshold scenarios: a lab-panel credential with given slot values under a small
@@ -415,10 +420,7 @@ pub mod score {
         // Leaf 2 is revoked (and leaf 1, this credential, under `Revoked`).
         let revoked = if brk == Some(ScoreBreak::Revoked) { vec![1, 2] } else { vec![2] };
         let revocations = RevocationList::new(revoked).expect("fits");
-        let opening = revocations.opening(1).unwrap_or_else(|| {
-            let (lo, hi) = revocations.gaps()[0];
-            RevocationOpening { lo, hi, path: revocations.opening(0).expect("0 is not revoked").path }
-        });
+        let opening = super::opening_or_neighbour(&revocations, 1);
         let mut tree = MerkleTree::new(depth).expect("depth");
         tree.append(Fr::from(11u64)).expect("room");
         let index = tree.append(cred.commitment()).expect("room");
