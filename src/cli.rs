@@ -229,6 +229,9 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run the HTTP service (issuers, provers, verifiers; SQLite and the embedded chain in the
+    /// data dir). Stops gracefully on SIGTERM or ctrl-c.
+    Serve(crate::serve_cli::ServeArgs),
     /// Run the whole flow in one process: issue 1,000 credentials, prove both vaccination
     /// presets, verify, and show the verifier refusing wrong cases.
     Demo(crate::demo::DemoArgs),
@@ -278,6 +281,25 @@ enum HolderCmd {
     /// Create a holder secret and its commitment.
     New {
         /// Where to write the holder file (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the holder's encryption public key (HPKE X25519, hex): issuers encrypt the
+    /// holder's packages to it.
+    PublicKey {
+        /// Holder file.
+        #[arg(long)]
+        holder: PathBuf,
+    },
+    /// Decrypt a package blob from the service (`GET /v1/blobs/{id}`) into a package file.
+    Open {
+        /// Holder file.
+        #[arg(long)]
+        holder: PathBuf,
+        /// The encrypted blob.
+        #[arg(long)]
+        blob: PathBuf,
+        /// Where to write the package (mode 0600).
         #[arg(long)]
         out: PathBuf,
     },
@@ -599,6 +621,11 @@ fn load_revocations(dir: &IssuerDir) -> Result<RevocationList> {
 fn save_revocations(dir: &IssuerDir, list: &RevocationList) -> Result<()> {
     let f = RevocationFile { format: REVOCATIONS_FORMAT.into(), revoked: list.revoked().to_vec(), root: list.root() };
     write_atomic(&dir.issuer.join("revocations.json"), (serde_json::to_string_pretty(&f)? + "\n").as_bytes())
+}
+
+fn holder_secret(path: &Path) -> Result<HolderSecret> {
+    let hf: HolderKeyFile = read_json(path, "holder file")?;
+    hf.secret().map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
 fn holder_commitment(arg: &str) -> Result<HolderCommitment> {
@@ -1027,5 +1054,22 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Roots { issuer, chain } => crate::chain_cli::roots(&chain, &issuer),
         Cmd::ExportVerifier { keys, statement, out } => crate::chain_cli::export_verifier(&keys, &statement, &out),
         Cmd::Demo(args) => crate::demo::run(args),
+        Cmd::Serve(args) => crate::serve_cli::run(args),
+        Cmd::Holder(HolderCmd::PublicKey { holder }) => {
+            let secret = holder_secret(&holder)?;
+            println!("{}", healthzk_service::sealed::holder_public_key(&secret));
+            Ok(0)
+        }
+        Cmd::Holder(HolderCmd::Open { holder, blob, out }) => {
+            let secret = holder_secret(&holder)?;
+            let bytes = read(&blob)?;
+            let plain =
+                healthzk_service::sealed::open(&secret, &bytes).map_err(|e| bad(format!("{}: {e}", blob.display())))?;
+            let pkg: HolderPackage = serde_json::from_slice(&plain)
+                .map_err(|e| bad(format!("{}: not a holder package: {e}", blob.display())))?;
+            write_secret(&out, serde_json::to_string_pretty(&pkg)?.as_bytes())?;
+            eprintln!("opened the package of credential #{} into {}", pkg.credential.revocation_nonce, out.display());
+            Ok(0)
+        }
     }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod qr_cli;
 mod score_cli;
+mod serve_cli;
 
 use clap::Parser;
 use std::process::ExitCode;

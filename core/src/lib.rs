@@ -13,6 +13,7 @@ pub mod compact;
 pub mod credential;
 pub mod day;
 pub mod error;
+pub mod fhir;
 pub mod field;
 pub mod holder;
 pub mod merkle;

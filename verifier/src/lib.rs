@@ -258,12 +258,28 @@ impl QueryVerifier {
         }
         let public = p.public.parse().map_err(|e| Rejection::NonCanonicalInput(e.to_string()))?;
         let proof = decode_proof(&p.proof)?;
+        self.check_terms(p, &public, e)?;
+        self.verify_proof(&public, &proof)?;
+        Ok(public.nullifier)
+    }
+
+    /// Every check but the Groth16 one, on a presentation whose public inputs are already
+    /// parsed: format, statement, key id, roots, policy, challenge, scope, date window. A
+    /// caller batching the proofs ([`QueryVerifier::verify_proof_batch`]) runs this first.
+    pub fn check_terms(&self, p: &Presentation, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
+        if p.format != PRESENTATION_FORMAT {
+            return Err(Rejection::UnsupportedFormat(format!("format {:?}", p.format)));
+        }
+        if p.statement != self.statement {
+            return Err(Rejection::UnsupportedFormat(format!(
+                "statement {:?}; this verifier checks {:?}",
+                p.statement, self.statement
+            )));
+        }
         if p.key_id != self.key_id_hex() {
             return Err(Rejection::UnknownKeyId(p.key_id.clone()));
         }
-        self.check_public(&public, e)?;
-        self.verify_proof(&public, &proof)?;
-        Ok(public.nullifier)
+        self.check_public(public, e)
     }
 
     fn check_public(&self, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
