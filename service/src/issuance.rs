@@ -306,7 +306,10 @@ pub(crate) async fn anchor(state: &Arc<AppState>, issuer_id: &str) -> AppResult<
     let rev_root = st.revocations.root();
     let root = st.tree.root();
     let leaf_count = st.tree.len();
-    let root_done = st.anchored.as_ref().is_some_and(|t| t.len() == leaf_count) || leaf_count == 0;
+    if leaf_count == 0 {
+        return Err(AppError::conflict("the issuer tree is empty; issue a credential first"));
+    }
+    let root_done = st.anchored.as_ref().is_some_and(|t| t.len() == leaf_count);
     let rev_done = st.anchored_revocation == Some(rev_root);
     if root_done && rev_done {
         return Ok(Anchored { root, leaf_count, revocation_root: rev_root, anchored_at: 0, already: true });

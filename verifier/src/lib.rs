@@ -247,15 +247,7 @@ impl QueryVerifier {
     }
 
     fn check(&self, p: &Presentation, e: &Expectations) -> Result<Fr, Rejection> {
-        if p.format != PRESENTATION_FORMAT {
-            return Err(Rejection::UnsupportedFormat(format!("format {:?}", p.format)));
-        }
-        if p.statement != self.statement {
-            return Err(Rejection::UnsupportedFormat(format!(
-                "statement {:?}; this verifier checks {:?}",
-                p.statement, self.statement
-            )));
-        }
+        self.check_envelope(p)?;
         let public = p.public.parse().map_err(|e| Rejection::NonCanonicalInput(e.to_string()))?;
         let proof = decode_proof(&p.proof)?;
         self.check_terms(p, &public, e)?;
@@ -267,6 +259,15 @@ impl QueryVerifier {
     /// parsed: format, statement, key id, roots, policy, challenge, scope, date window. A
     /// caller batching the proofs ([`QueryVerifier::verify_proof_batch`]) runs this first.
     pub fn check_terms(&self, p: &Presentation, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
+        self.check_envelope(p)?;
+        if p.key_id != self.key_id_hex() {
+            return Err(Rejection::UnknownKeyId(p.key_id.clone()));
+        }
+        self.check_public(public, e)
+    }
+
+    /// Format marker and statement.
+    fn check_envelope(&self, p: &Presentation) -> Result<(), Rejection> {
         if p.format != PRESENTATION_FORMAT {
             return Err(Rejection::UnsupportedFormat(format!("format {:?}", p.format)));
         }
@@ -276,10 +277,7 @@ impl QueryVerifier {
                 p.statement, self.statement
             )));
         }
-        if p.key_id != self.key_id_hex() {
-            return Err(Rejection::UnknownKeyId(p.key_id.clone()));
-        }
-        self.check_public(public, e)
+        Ok(())
     }
 
     fn check_public(&self, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
