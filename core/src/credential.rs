@@ -341,7 +341,7 @@ mod tests {
 }
 
 /// What an issuer hands a holder: the credential, where it sits in the issuer's tree, and the
-/// root at that time. (Issue 5 encrypts it to the holder's key; here it is the holder's file.)
+/// root at that time. The service hands it out only encrypted to the holder (SPEC §15.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolderPackage {
