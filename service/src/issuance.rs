@@ -8,7 +8,7 @@
 
 use crate::{
     error::{AppError, AppResult},
-    state::{hex_fr, now, write_durable, AppState, StartError},
+    state::{now, write_durable, AppState, StartError},
 };
 use healthzk_anchor::Account;
 use healthzk_core::{
@@ -97,7 +97,7 @@ pub(crate) async fn load_issuers(state: &Arc<AppState>) -> Result<(), StartError
             .await
             .map_err(db_err)?;
         let missing: Vec<_> =
-            on_chain.iter().filter(|r| !recorded.iter().any(|(root, _)| *root == hex_fr(&r.root))).collect();
+            on_chain.iter().filter(|r| !recorded.iter().any(|(root, _)| *root == field::to_hex(&r.root))).collect();
         let depth = state.cfg.depth;
         let tree_err = |e: healthzk_core::Error| StartError(format!("issuer {id} tree: {e}"));
         if !missing.is_empty() {
@@ -108,9 +108,9 @@ pub(crate) async fn load_issuers(state: &Arc<AppState>) -> Result<(), StartError
                     tracing::warn!(issuer = %id, "recording an anchor the service had not recorded before a stop");
                     sqlx::query("INSERT OR IGNORE INTO anchors (issuer, root, leaf_count, revocation_root, anchored_at) VALUES (?, ?, ?, ?, ?)")
                         .bind(&id)
-                        .bind(hex_fr(&r.root))
+                        .bind(field::to_hex(&r.root))
                         .bind(t.len() as i64)
-                        .bind(hex_fr(&current_rev.unwrap_or_else(|| RevocationList::empty().root())))
+                        .bind(field::to_hex(&current_rev.unwrap_or_else(|| RevocationList::empty().root())))
                         .bind(r.anchored_at as i64)
                         .execute(&state.db)
                         .await
@@ -140,7 +140,7 @@ pub(crate) async fn load_issuers(state: &Arc<AppState>) -> Result<(), StartError
                 trust.revocation.insert(id.clone(), rev);
             }
         }
-        let st = IssuerState {
+        let mut st = IssuerState {
             id: id.clone(),
             account,
             country,
@@ -150,8 +150,7 @@ pub(crate) async fn load_issuers(state: &Arc<AppState>) -> Result<(), StartError
             revocations,
             anchored_revocation: current_rev,
         };
-        let pending = st.pending();
-        let st = IssuerState { pending_since: (pending > 0).then(Instant::now), ..st };
+        st.pending_since = (st.pending() > 0).then(Instant::now);
         state.issuers.write().unwrap().insert(id, Arc::new(tokio::sync::Mutex::new(st)));
     }
     Ok(())
@@ -267,7 +266,7 @@ pub(crate) async fn issue(
     sqlx::query("INSERT INTO leaves (issuer, idx, commitment, blob_id, created_at) VALUES (?, ?, ?, ?, ?)")
         .bind(issuer_id)
         .bind(index as i64)
-        .bind(hex_fr(&commitment))
+        .bind(field::to_hex(&commitment))
         .bind(&blob_id)
         .bind(now() as i64)
         .execute(&state.db)
@@ -334,9 +333,9 @@ pub(crate) async fn anchor(state: &Arc<AppState>, issuer_id: &str) -> AppResult<
     if !root_done {
         sqlx::query("INSERT OR IGNORE INTO anchors (issuer, root, leaf_count, revocation_root, anchored_at) VALUES (?, ?, ?, ?, ?)")
             .bind(issuer_id)
-            .bind(hex_fr(&root))
+            .bind(field::to_hex(&root))
             .bind(leaf_count as i64)
-            .bind(hex_fr(&rev_root))
+            .bind(field::to_hex(&rev_root))
             .bind(stamp as i64)
             .execute(&state.db)
             .await?;

@@ -128,32 +128,22 @@ pub(crate) async fn prepare(state: &Arc<AppState>, req: ProveRequest) -> AppResu
         revocation_root: list.root(),
     };
     let credential = pkg.credential.clone();
-    match (&req.policy, &req.policy_hash, &req.model_hash) {
-        (Some(p), None, None) => {
-            let compiled = p.compile().map_err(|e| AppError::invalid(format!("policy: {e}")))?;
-            public.policy_hash = compiled.hash();
-            Ok(Job::Query(public, Box::new(QueryWitness { credential, secret, path, revocation, policy: compiled })))
+    let target = crate::routes::resolve_target(
+        state,
+        req.policy.as_ref(),
+        req.policy_hash.as_deref(),
+        req.model_hash.as_deref(),
+    )
+    .await?;
+    public.policy_hash = target.hash;
+    Ok(match target.kind {
+        crate::routes::TargetKind::Query(policy) => {
+            Job::Query(public, Box::new(QueryWitness { credential, secret, path, revocation, policy: *policy }))
         }
-        (None, Some(h), None) => {
-            let hash = fr("policy_hash", h)?;
-            let body: Option<(String,)> = sqlx::query_as("SELECT body FROM policies WHERE hash = ?")
-                .bind(field::to_hex(&hash))
-                .fetch_optional(&state.db)
-                .await?;
-            let (body,) = body.ok_or_else(|| AppError::not_found(format!("unknown policy {h}")))?;
-            let p: Policy = serde_json::from_str(&body).map_err(AppError::internal)?;
-            let compiled = p.compile().map_err(AppError::internal)?;
-            public.policy_hash = hash;
-            Ok(Job::Query(public, Box::new(QueryWitness { credential, secret, path, revocation, policy: compiled })))
+        crate::routes::TargetKind::Score(model) => {
+            Job::Score(public, Box::new(ScoreWitness { credential, secret, path, revocation, model: *model }))
         }
-        (None, None, Some(h)) => {
-            let hash = fr("model_hash", h)?;
-            let model = crate::routes::stored_model(state, &hash).await?;
-            public.policy_hash = hash;
-            Ok(Job::Score(public, Box::new(ScoreWitness { credential, secret, path, revocation, model })))
-        }
-        _ => Err(AppError::invalid("pass exactly one of policy, policy_hash, model_hash")),
-    }
+    })
 }
 
 /// Reserves a queue slot, or answers 503 with Retry-After.

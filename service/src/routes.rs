@@ -3,7 +3,7 @@
 use crate::{
     error::{AppError, AppResult},
     proving::{self, JobError, ProveRequest},
-    state::{hex_fr, now, token_hash, AppState},
+    state::{now, token_hash, AppState},
     verifying,
 };
 use axum::{
@@ -289,8 +289,8 @@ async fn issue(
         StatusCode::CREATED,
         json!({
             "index": issued.index,
-            "commitment": hex_fr(&issued.commitment),
-            "issuer_root": hex_fr(&issued.issuer_root),
+            "commitment": field::to_hex(&issued.commitment),
+            "issuer_root": field::to_hex(&issued.issuer_root),
             "blob_id": issued.blob_id,
             "blob": base64::engine::general_purpose::STANDARD.encode(&issued.blob),
             "anchored": false,
@@ -308,7 +308,7 @@ async fn anchor(
     let a = crate::issuance::anchor(&state, &issuer).await?;
     Ok(ok(
         StatusCode::OK,
-        json!({"root": hex_fr(&a.root), "leaf_count": a.leaf_count, "revocation_root": hex_fr(&a.revocation_root),
+        json!({"root": field::to_hex(&a.root), "leaf_count": a.leaf_count, "revocation_root": field::to_hex(&a.revocation_root),
                "already_anchored": a.already, "anchored_at": (!a.already).then_some(a.anchored_at)}),
     ))
 }
@@ -319,7 +319,7 @@ async fn path(
 ) -> AppResult<Response> {
     let index = parse_index(&index)?;
     let (path, root) = crate::issuance::anchored_path(&state, &issuer, index).await?;
-    Ok(ok(StatusCode::OK, json!({"issuer_root": hex_fr(&root), "path": path})))
+    Ok(ok(StatusCode::OK, json!({"issuer_root": field::to_hex(&root), "path": path})))
 }
 
 async fn revoke(
@@ -331,7 +331,7 @@ async fn revoke(
     require_issuer(&state, &headers, &issuer).await?;
     let index = parse_index(&index)?;
     let root = crate::issuance::revoke(&state, &issuer, index).await?;
-    Ok(ok(StatusCode::OK, json!({"revoked": index, "revocation_root": hex_fr(&root)})))
+    Ok(ok(StatusCode::OK, json!({"revoked": index, "revocation_root": field::to_hex(&root)})))
 }
 
 async fn blob(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> AppResult<Response> {
@@ -442,29 +442,11 @@ fn yes() -> bool {
 
 async fn create_challenge(State(state): State<Arc<AppState>>, Json(b): Json<NewChallenge>) -> AppResult<Response> {
     field::from_short_str("scope", &b.scope).map_err(|e| AppError::invalid(e.to_string()))?;
-    let (hash, statement) = match (&b.policy, &b.policy_hash, &b.model_hash) {
-        (Some(p), None, None) => (store_policy(&state, p).await?, STATEMENT_QUERY),
-        (None, Some(h), None) => {
-            let h = parse_fr("policy_hash", h)?;
-            let known: Option<(String,)> = sqlx::query_as("SELECT hash FROM policies WHERE hash = ?")
-                .bind(hex_fr(&h))
-                .fetch_optional(&state.db)
-                .await?;
-            known.ok_or_else(|| {
-                AppError::not_found(format!(
-                    "unknown policy {}; register it (POST /v1/policies) or send it",
-                    hex_fr(&h)
-                ))
-            })?;
-            (h, STATEMENT_QUERY)
-        }
-        (None, None, Some(h)) => {
-            let h = parse_fr("model_hash", h)?;
-            stored_model(&state, &h).await?;
-            (h, STATEMENT_SCORE)
-        }
-        _ => return Err(AppError::invalid("pass exactly one of policy, policy_hash, model_hash")),
-    };
+    let target = resolve_target(&state, b.policy.as_ref(), b.policy_hash.as_deref(), b.model_hash.as_deref()).await?;
+    if let Some(p) = &b.policy {
+        store_policy(&state, p).await?;
+    }
+    let (hash, statement) = (target.hash, target.kind.statement());
     let ttl = b.ttl_seconds.unwrap_or(state.cfg.challenge_ttl_secs);
     if ttl == 0 || ttl > 86_400 {
         return Err(AppError::invalid("ttl_seconds: 1 to 86400"));
@@ -472,8 +454,8 @@ async fn create_challenge(State(state): State<Arc<AppState>>, Json(b): Json<NewC
     let challenge = healthzk_verifier::fresh_challenge(b.scope.as_bytes(), &mut rand::rngs::OsRng);
     let expires_at = now() + ttl;
     sqlx::query("INSERT INTO challenges (challenge, policy_hash, statement, scope, one_per_holder, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(hex_fr(&challenge))
-        .bind(hex_fr(&hash))
+        .bind(field::to_hex(&challenge))
+        .bind(field::to_hex(&hash))
         .bind(statement)
         .bind(&b.scope)
         .bind(b.one_per_holder)
@@ -482,7 +464,7 @@ async fn create_challenge(State(state): State<Arc<AppState>>, Json(b): Json<NewC
         .await?;
     Ok(ok(
         StatusCode::CREATED,
-        json!({"challenge": hex_fr(&challenge), "policy_hash": hex_fr(&hash), "statement": statement,
+        json!({"challenge": field::to_hex(&challenge), "policy_hash": field::to_hex(&hash), "statement": statement,
                "scope": b.scope, "expires_at": expires_at, "one_per_holder": b.one_per_holder}),
     ))
 }
@@ -540,12 +522,72 @@ async fn get_key(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> 
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
+/// What a session proves: a policy (credential query) or a registered model (score).
+pub(crate) enum TargetKind {
+    Query(Box<healthzk_core::policy::CompiledPolicy>),
+    Score(Box<Model>),
+}
+
+impl TargetKind {
+    fn statement(&self) -> &'static str {
+        match self {
+            TargetKind::Query(_) => STATEMENT_QUERY,
+            TargetKind::Score(_) => STATEMENT_SCORE,
+        }
+    }
+}
+
+/// A session's target and the hash the proof's `policy_hash` input carries.
+pub(crate) struct Target {
+    pub hash: Fr,
+    pub kind: TargetKind,
+}
+
+/// Resolves exactly one of `policy` (sent whole), `policy_hash` (registered) and `model_hash`
+/// (registered), as challenges and proof requests name them.
+pub(crate) async fn resolve_target(
+    state: &AppState,
+    policy: Option<&Policy>,
+    policy_hash: Option<&str>,
+    model_hash: Option<&str>,
+) -> AppResult<Target> {
+    match (policy, policy_hash, model_hash) {
+        (Some(p), None, None) => {
+            let compiled = p.compile().map_err(|e| AppError::invalid(format!("policy: {e}")))?;
+            Ok(Target { hash: compiled.hash(), kind: TargetKind::Query(Box::new(compiled)) })
+        }
+        (None, Some(h), None) => {
+            let hash = parse_fr("policy_hash", h)?;
+            let row: Option<(String,)> = sqlx::query_as("SELECT body FROM policies WHERE hash = ?")
+                .bind(field::to_hex(&hash))
+                .fetch_optional(&state.db)
+                .await?;
+            let (body,) = row.ok_or_else(|| {
+                AppError::not_found(format!(
+                    "unknown policy {}; register it (POST /v1/policies) or send it",
+                    field::to_hex(&hash)
+                ))
+            })?;
+            let p: Policy = serde_json::from_str(&body).map_err(AppError::internal)?;
+            Ok(Target { hash, kind: TargetKind::Query(Box::new(p.compile().map_err(AppError::internal)?)) })
+        }
+        (None, None, Some(h)) => {
+            let hash = parse_fr("model_hash", h)?;
+            Ok(Target { hash, kind: TargetKind::Score(Box::new(stored_model(state, &hash).await?)) })
+        }
+        _ => Err(AppError::invalid("pass exactly one of policy, policy_hash, model_hash")),
+    }
+}
+
 /// A registered model by hash, or 404.
 pub(crate) async fn stored_model(state: &AppState, hash: &Fr) -> AppResult<Model> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT body FROM models WHERE hash = ?").bind(hex_fr(hash)).fetch_optional(&state.db).await?;
-    let (body,) = row
-        .ok_or_else(|| AppError::not_found(format!("unknown model {}; register it (POST /v1/models)", hex_fr(hash))))?;
+    let row: Option<(String,)> = sqlx::query_as("SELECT body FROM models WHERE hash = ?")
+        .bind(field::to_hex(hash))
+        .fetch_optional(&state.db)
+        .await?;
+    let (body,) = row.ok_or_else(|| {
+        AppError::not_found(format!("unknown model {}; register it (POST /v1/models)", field::to_hex(hash)))
+    })?;
     Model::from_json(&body).map_err(AppError::internal)
 }
 
@@ -580,7 +622,7 @@ async fn register_model(
     .map_err(AppError::internal)?
     .map_err(AppError::internal)?;
     sqlx::query("INSERT OR IGNORE INTO models (hash, name, body, created_at) VALUES (?, ?, ?, ?)")
-        .bind(hex_fr(&hash))
+        .bind(field::to_hex(&hash))
         .bind(&model.name)
         .bind(&text)
         .bind(now() as i64)
@@ -588,7 +630,7 @@ async fn register_model(
         .await?;
     Ok(ok(
         StatusCode::CREATED,
-        json!({"hash": hex_fr(&hash), "name": model.name, "shape": shape.to_string(), "key_id": prover.key_id().to_hex()}),
+        json!({"hash": field::to_hex(&hash), "name": model.name, "shape": shape.to_string(), "key_id": prover.key_id().to_hex()}),
     ))
 }
 
@@ -609,7 +651,7 @@ async fn store_policy(state: &AppState, p: &Policy) -> AppResult<Fr> {
     let compiled = p.compile().map_err(|e| AppError::invalid(format!("policy: {e}")))?;
     let hash = compiled.hash();
     sqlx::query("INSERT OR IGNORE INTO policies (hash, body, created_at) VALUES (?, ?, ?)")
-        .bind(hex_fr(&hash))
+        .bind(field::to_hex(&hash))
         .bind(serde_json::to_string(p).map_err(AppError::internal)?)
         .bind(now() as i64)
         .execute(&state.db)
@@ -625,7 +667,7 @@ async fn register_policy(
     require_admin(&state, &headers)?;
     let Json(p) = body?;
     let hash = store_policy(&state, &p).await?;
-    Ok(ok(StatusCode::CREATED, json!({"hash": hex_fr(&hash)})))
+    Ok(ok(StatusCode::CREATED, json!({"hash": field::to_hex(&hash)})))
 }
 
 async fn list_policies(State(state): State<Arc<AppState>>) -> AppResult<Response> {
@@ -641,10 +683,10 @@ async fn list_policies(State(state): State<Arc<AppState>>) -> AppResult<Response
 async fn get_policy(State(state): State<Arc<AppState>>, Path(h): Path<String>) -> AppResult<Response> {
     let hash = parse_fr("hash", &h)?;
     let row: Option<(String,)> = sqlx::query_as("SELECT body FROM policies WHERE hash = ?")
-        .bind(hex_fr(&hash))
+        .bind(field::to_hex(&hash))
         .fetch_optional(&state.db)
         .await?;
-    let (body,) = row.ok_or_else(|| AppError::not_found(format!("unknown policy {}", hex_fr(&hash))))?;
+    let (body,) = row.ok_or_else(|| AppError::not_found(format!("unknown policy {}", field::to_hex(&hash))))?;
     let v: Value = serde_json::from_str(&body).map_err(AppError::internal)?;
     Ok(ok(StatusCode::OK, v))
 }

@@ -5,9 +5,9 @@ use healthzk_anchor::{
     contracts::Registry,
     deployments::{ChainDeployment, Deployments},
     embedded::EMBEDDED_CHAIN_ID,
-    Account, Chain, EmbeddedChain,
+    Account, EmbeddedChain,
 };
-use healthzk_core::{field, model::Shape, Fr};
+use healthzk_core::{model::Shape, Fr};
 use healthzk_prover::{keys, score::ScoreProver, Prover};
 use healthzk_verifier::QueryVerifier;
 use rand::{rngs::OsRng, RngCore};
@@ -301,11 +301,5 @@ fn open_chain(dir: &Path) -> Result<ChainCtx, String> {
             registry
         }
     };
-    let _ = chain.chain_id();
     Ok(ChainCtx { chain, registry, owner })
-}
-
-/// `0x` hex of a field element (for storage and JSON).
-pub(crate) fn hex_fr(x: &Fr) -> String {
-    field::to_hex(x)
 }

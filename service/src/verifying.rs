@@ -6,7 +6,7 @@
 
 use crate::{
     error::{AppError, AppResult},
-    state::{hex_fr, now, AppState},
+    state::{now, AppState},
 };
 use ark_bn254::Bn254;
 use ark_groth16::Proof;
@@ -45,7 +45,7 @@ async fn challenge_row(state: &AppState, challenge: &Fr) -> AppResult<Option<Cha
     let row: Option<(String, String, String, bool, i64, Option<i64>)> = sqlx::query_as(
         "SELECT policy_hash, statement, scope, one_per_holder, expires_at, used_at FROM challenges WHERE challenge = ?",
     )
-    .bind(hex_fr(challenge))
+    .bind(field::to_hex(challenge))
     .fetch_optional(&state.db)
     .await?;
     Ok(match row {
@@ -136,7 +136,7 @@ async fn settle(state: &AppState, public: &QueryPublic, row: &ChallengeRow) -> A
     let mut tx = state.db.begin().await?;
     let used = sqlx::query("UPDATE challenges SET used_at = ? WHERE challenge = ? AND used_at IS NULL")
         .bind(now() as i64)
-        .bind(hex_fr(&public.challenge))
+        .bind(field::to_hex(&public.challenge))
         .execute(&mut *tx)
         .await?;
     if used.rows_affected() != 1 {
@@ -145,7 +145,7 @@ async fn settle(state: &AppState, public: &QueryPublic, row: &ChallengeRow) -> A
     if row.one_per_holder {
         let r = sqlx::query("INSERT OR IGNORE INTO nullifiers (scope, nullifier, accepted_at) VALUES (?, ?, ?)")
             .bind(&row.scope)
-            .bind(hex_fr(&public.nullifier))
+            .bind(field::to_hex(&public.nullifier))
             .bind(now() as i64)
             .execute(&mut *tx)
             .await?;
@@ -160,7 +160,7 @@ async fn settle(state: &AppState, public: &QueryPublic, row: &ChallengeRow) -> A
     }
     tx.commit().await?;
     state.metrics.verdict("accepted");
-    Ok(Outcome { accepted: true, reason: None, nullifier: Some(hex_fr(&public.nullifier)) })
+    Ok(Outcome { accepted: true, reason: None, nullifier: Some(field::to_hex(&public.nullifier)) })
 }
 
 /// Verifies one presentation against the challenge it answers.
