@@ -7,7 +7,7 @@ use crate::{
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use healthzk_anchor::{
-    bundle::{payload_sha256, BundleFile, KeyEntry, Pin, SnapshotError, TrustBundle},
+    bundle::{self as snapshot, SnapshotError},
     Account,
 };
 use healthzk_core::{
@@ -16,7 +16,10 @@ use healthzk_core::{
     Fr,
 };
 use healthzk_prover::keys;
-use healthzk_verifier::QueryVerifier;
+use healthzk_verifier::{
+    bundle::{payload_sha256, BundleFile, KeyEntry, Pin, TrustBundle},
+    QueryVerifier,
+};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
@@ -122,11 +125,11 @@ pub fn run(cmd: BundleCmd) -> Result<u8> {
             let mut reader = crate::chain_cli::RegistryReader::open(&chain)?;
             let (c, reg) = reader.parts();
             let bundle =
-                TrustBundle::snapshot(c, reg, &issuers, &models, entries, now(), valid_for).map_err(|e| match e {
+                snapshot::snapshot(c, reg, &issuers, &models, entries, now(), valid_for).map_err(|e| match e {
                     SnapshotError::Chain(e) => crate::chain_cli::chain_err(e),
                     other => bad(other.to_string()),
                 })?;
-            let file = bundle.seal(signer.as_ref()).map_err(|e| bad(e.to_string()))?;
+            let file = snapshot::seal(&bundle, signer.as_ref()).map_err(|e| bad(e.to_string()))?;
             write_atomic(&out, (serde_json::to_string_pretty(&file)? + "\n").as_bytes())?;
             let digest = hex::encode(payload_sha256(&file.payload));
             for i in &bundle.issuers {
@@ -192,7 +195,7 @@ pub fn run(cmd: BundleCmd) -> Result<u8> {
 pub fn open_for_verify(o: &BundleOpts) -> Result<Option<TrustBundle>> {
     let Some(path) = &o.bundle else { return Ok(None) };
     let pin = match (&o.bundle_signer, &o.bundle_sha256) {
-        (Some(a), None) => Pin::Signer(parse_address("--bundle-signer", a)?),
+        (Some(a), None) => Pin::Signer(snapshot::address(parse_address("--bundle-signer", a)?)),
         (None, Some(h)) => {
             let t = h.trim().strip_prefix("0x").unwrap_or(h.trim());
             let d: [u8; 32] = hex::decode(t)

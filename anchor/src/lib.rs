@@ -12,8 +12,9 @@
 //! - [`solidity`]: a stand-alone verifier contract for one key, for users who deploy with
 //!   their own tools (`healthzk export-verifier`).
 //! - [`deployments`]: where the contracts of each chain live, kept in the data dir.
-//! - [`bundle`]: offline trust bundles — a signed or hash-pinned snapshot of the registry
-//!   and the verifying keys, for verifiers with no network.
+//! - [`bundle`]: offline trust bundles — takes the snapshot of the registry and the
+//!   verifying keys that a verifier with no network trusts (the format itself is
+//!   `healthzk_verifier::bundle`).
 //!
 //! Nothing healthzk puts on chain is a record value or a holder identifier: roots, model
 //! hashes, and — at a gate — a scope nullifier and the proof.

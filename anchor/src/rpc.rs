@@ -82,6 +82,9 @@ impl RpcChain {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::Rpc(format!("--rpc-url {shown}: only http(s) endpoints are supported")));
         }
+        // https endpoints: rustls on ring as the process-wide provider (a no-op when one is
+        // installed already).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -173,6 +176,16 @@ impl Chain for RpcChain {
 
 #[cfg(test)]
 mod tests {
+    /// An https endpoint gets a TLS client (rustls on ring) and a refused connection is an
+    /// RPC error naming only scheme, host and port — never a panic for want of a provider.
+    #[test]
+    fn https_endpoints_get_a_tls_client() {
+        let e = super::RpcChain::connect("https://127.0.0.1:9/v3/SECRET").unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("chain RPC: https://127.0.0.1:9: "), "{text}");
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+
     #[test]
     fn scrub_removes_every_url() {
         assert_eq!(

@@ -119,6 +119,23 @@ pub mod hex_fr_vec {
     }
 }
 
+/// Serde adapter for `Option<Fr>` as canonical hex or `null`.
+pub mod hex_fr_opt {
+    use super::*;
+
+    /// Serialize as `0x` hex or `null`.
+    pub fn serialize<S: Serializer>(x: &Option<Fr>, s: S) -> std::result::Result<S::Ok, S::Error> {
+        x.as_ref().map(to_hex).serialize(s)
+    }
+
+    /// Deserialize from `0x` hex or `null`, refusing non-canonical values.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Fr>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| parse_hex("field element", &s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

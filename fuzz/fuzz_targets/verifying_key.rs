@@ -1,10 +1,4 @@
-//! Verifying-key files (`*.vk`): magic, statement byte, depth, compressed key with every point
-//! validated. Must never panic.
+//! libFuzzer entry point of [`healthzk_fuzz::verifying_key`] (the body, which `cargo test` also
+//! replays on every seed and regression input).
 #![no_main]
-use healthzk_prover::keys::{read_vk_for, STATEMENT_QUERY, STATEMENT_SCORE};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = read_vk_for(STATEMENT_QUERY, data);
-    let _ = read_vk_for(STATEMENT_SCORE, data);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| healthzk_fuzz::verifying_key(data));

@@ -1,6 +1,6 @@
 //! Starts Hardhat 2's node (pinned in tests/js, installed by the test command) on 127.0.0.1 at
 //! a free port, and stops it on drop. A missing node or package fails the test; never a skip.
-//! Shared by `anchor/tests/rpc.rs` and `tests/chain_rpc.rs`.
+//! Shared by `anchor/tests/integration/rpc.rs` and `tests/e2e/chain_rpc.rs`.
 
 use std::{
     io::Read,

@@ -4,12 +4,14 @@
 //! and returns a [`Verdict`] naming the first reason for rejection.
 //!
 //! Lightweight on purpose: depends on `healthzk-core`, `ark-groth16`, `ark-bn254` and
-//! `merlin` only (no constraint code), performs no I/O, and is meant to build for wasm32.
+//! `merlin` (and, for the trust bundles' EIP-191 signatures, `k256` and `sha3`), has no
+//! constraint code and no chain client, performs no I/O, and is meant to build for wasm32.
 //! Proof points are decoded with full validation (on curve, G2 subgroup, not the identity).
 //! Replay protection rests on the challenge and the nullifier, never on proof bytes:
 //! Groth16 proofs are malleable.
 #![deny(missing_docs)]
 
+pub mod bundle;
 pub mod snarkjs;
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};

@@ -2,14 +2,11 @@
 //! installed by the test command), started here on 127.0.0.1 at a free port. A missing
 //! node or package fails the test rather than skipping it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use healthzk_anchor::{Account, Chain, RpcChain};
 use std::{net::TcpListener, path::PathBuf};
 
-#[path = "../../tests/support/hardhat.rs"]
-mod hardhat;
+use crate::hardhat;
 
 use hardhat::HARDHAT_KEYS;
 

@@ -3,12 +3,10 @@
 //! nullifiers, expired/revoked/stale presentations) are in `prover/tests/prove.rs`, and the
 //! Solidity verifier's in `anchor/tests/common/mod.rs`, under the same `bug_class_` names.
 
-mod common;
-
+use crate::common::Analysis;
 use ark_ff::{BigInteger, Field, One, PrimeField};
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode};
-use common::Analysis;
 use healthzk_circuits::{
     merkle::PathVar, policy::CompareVar, query::QueryCircuit, range, BoolVar, FrVar, SynthesisError,
 };

@@ -2,10 +2,8 @@
 //! statement that breaks exactly one relation is refused by both, and the native checker
 //! names that relation.
 
-mod common;
-
+use crate::common::valid_spec;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
-use common::valid_spec;
 use healthzk_circuits::query::QueryCircuit;
 use healthzk_core::{
     query::{check, Unsatisfied},

@@ -22,7 +22,7 @@ fn recompiling_the_contracts_reproduces_the_committed_artifacts() {
     assert!(out.contains("3 artifacts up to date (solc 0.8.28)"), "{out}");
 }
 
-mod common;
+use crate::common;
 
 /// `healthzk export-verifier`'s source compiles with the pinned solc, deploys with no
 /// constructor arguments, and accepts a Rust proof (and refuses it for another input).

@@ -173,8 +173,8 @@ fn vectors() -> Value {
         },
         "models": {
             "tag": {"ascii": "healthzk/model/v1", "value": h(&healthzk_core::model::model_tag())},
-            "lr": model_vectors(include_str!("../../models/diabetes-progression-lr.model.json")),
-            "mlp": model_vectors(include_str!("../../models/diabetes-progression-mlp.model.json")),
+            "lr": model_vectors(include_str!("../../../models/diabetes-progression-lr.model.json")),
+            "mlp": model_vectors(include_str!("../../../models/diabetes-progression-mlp.model.json")),
         },
     })
 }

@@ -20,12 +20,10 @@
 //! flip; the proptests draw the statements. `a_weakened_range_check_is_caught` runs the same
 //! analysis on a deliberately weakened copy of the range gadget and requires it to fail.
 
-mod common;
-
+use crate::common::{assert_no_free_variable, valid_spec, Analysis};
 use ark_ff::One;
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, GR1CSVar};
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError};
-use common::{assert_no_free_variable, valid_spec, Analysis};
 use healthzk_circuits::{
     query::QueryCircuit,
     range,

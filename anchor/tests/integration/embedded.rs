@@ -1,9 +1,7 @@
 //! The chain suite on the embedded backend (revm in process), plus what only it has: state
 //! that survives a restart, and a lock against a second process.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use healthzk_anchor::{contracts::Registry, Account, EmbeddedChain};
 use healthzk_core::Fr;
 

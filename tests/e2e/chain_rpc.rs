@@ -2,8 +2,7 @@
 //! and `verify --roots-from-chain`, all with `--rpc-url` pointing at a Hardhat 2 node on
 //! 127.0.0.1 (pinned in tests/js, installed by the test command; never skipped).
 
-#[path = "support/hardhat.rs"]
-mod hardhat;
+use crate::hardhat;
 
 use std::{
     path::Path,
