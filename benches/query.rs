@@ -10,7 +10,7 @@ use healthzk_core::{
     DEFAULT_TREE_DEPTH,
 };
 use healthzk_prover::{keys::KeyId, Prover};
-use healthzk_verifier::{decode_proof, QueryVerifier};
+use healthzk_verifier::{decode_proof, Verifier};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use std::time::Duration;
 fn bench(c: &mut Criterion) {
     let depth = DEFAULT_TREE_DEPTH;
     let pk = healthzk_prover::setup(depth, &mut ChaCha20Rng::seed_from_u64(1)).expect("setup");
-    let verifier = QueryVerifier::new(&pk.vk, KeyId::of(&pk.vk).0);
+    let verifier = Verifier::new(healthzk_core::statement::Statement::CredentialQuery, &pk.vk, KeyId::of(&pk.vk).0);
     let plain = Prover::new(pk.clone(), depth).expect("prover");
     let prover = Prover::new(pk, depth).expect("prover").with_fixed_base_tables();
     let s = scenario(&Spec::default(), None, depth);

@@ -11,7 +11,7 @@ use healthzk_core::{
     Fr, DEFAULT_TREE_DEPTH, SLOTS,
 };
 use healthzk_prover::{score::ScoreProver, KeyId};
-use healthzk_verifier::{decode_proof, QueryVerifier};
+use healthzk_verifier::{decode_proof, Verifier};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::time::Duration;
@@ -41,7 +41,8 @@ fn bench(c: &mut Criterion) {
         for private in [false, true] {
             let weights = Weights::for_model(&m, private);
             let pk = healthzk_prover::score::setup(depth, weights.clone(), &mut rng).expect("setup");
-            let verifier = QueryVerifier::new_score(&pk.vk, KeyId::of(&pk.vk).0);
+            let verifier =
+                Verifier::new(healthzk_core::statement::Statement::ScoreThreshold, &pk.vk, KeyId::of(&pk.vk).0);
             let prover = ScoreProver::new(pk, depth, weights).expect("prover").with_fixed_base_tables();
             let mode = if private { "private" } else { "public" };
             eprintln!("score {label} {mode} weights: {} constraints at depth {depth}", prover.num_constraints());

@@ -1,16 +1,10 @@
 //! `healthzk`: issue health credentials, prove statements about them in zero knowledge, and
-//! verify the proofs — from the command line.
+//! verify the proofs — from the command line (the command tree is [`cli`]).
 //!
 //! Exit codes: 0 success (or accepted), 1 presentation rejected, 2 bad input or usage,
 //! 3 internal error.
 
-mod bundle_cli;
-mod chain_cli;
 mod cli;
-mod demo;
-mod qr_cli;
-mod score_cli;
-mod serve_cli;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -20,7 +14,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            if let Some(b) = e.downcast_ref::<cli::BadInput>() {
+            if let Some(b) = e.downcast_ref::<cli::io::BadInput>() {
                 eprintln!("error: {b}");
                 ExitCode::from(2)
             } else {

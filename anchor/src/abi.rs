@@ -85,6 +85,6 @@ fn unwrap_variant(debug: String) -> String {
 }
 
 /// Decodes a call's return data, naming the function on failure.
-pub(crate) fn decode_return<C: alloy_sol_types::SolCall>(data: &[u8]) -> Result<C::Return, crate::Error> {
-    C::abi_decode_returns(data).map_err(|e| crate::Error::Abi(format!("{}: {e}", C::SIGNATURE)))
+pub(crate) fn decode_return<C: alloy_sol_types::SolCall>(data: &[u8]) -> Result<C::Return, crate::error::Error> {
+    C::abi_decode_returns(data).map_err(|e| crate::error::Error::Abi(format!("{}: {e}", C::SIGNATURE)))
 }

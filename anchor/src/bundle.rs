@@ -3,7 +3,7 @@
 //! needs no chain client; this module only reads the chain to fill one, and signs it with an
 //! [`Account`].
 
-use crate::{contracts::Registry, Account, Chain, Error};
+use crate::{chain::Account, chain::Chain, contracts::Registry, error::Error};
 use healthzk_core::{field, Fr};
 use healthzk_verifier::bundle::{Address, BundleFile, IssuerTrust, KeyEntry, TrustBundle};
 

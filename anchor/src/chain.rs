@@ -3,7 +3,7 @@
 //! Everything above this trait — registry, verifier, gate — is written once against it, so
 //! both backends run the same bytecode through the same encoding.
 
-use crate::Error;
+use crate::error::Error;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, Bytes};
 use rand::RngCore;
@@ -80,22 +80,11 @@ impl Account {
         }
     }
 
-    /// Writes the key to a new file readable by its owner only; refuses to overwrite.
+    /// Writes the key to a new file readable by its owner only (durably); refuses to
+    /// overwrite.
     pub fn save(&self, path: &Path) -> Result<(), Error> {
-        use std::io::Write;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(path).map_err(|e| Error::io(path, e))?;
         let mut text = format!("0x{}\n", hex::encode(self.signer.to_bytes()));
-        let r = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
+        let r = healthzk_durable::write_new(path, text.as_bytes(), healthzk_durable::SECRET);
         text.zeroize();
         r.map_err(|e| Error::io(path, e))
     }
@@ -146,4 +135,8 @@ pub trait Chain {
     fn estimate_gas(&mut self, from: Address, to: Address, data: Bytes) -> Result<u64, Error>;
     /// Timestamp of the latest block.
     fn latest_timestamp(&mut self) -> Result<u64, Error>;
+    /// Makes sure `account` can pay for its transactions: where gas costs nothing (the
+    /// embedded chain) there is nothing to do; on a node, `funder` tops the account's balance
+    /// up to `min_wei` when it is below. Returns the wei sent.
+    fn ensure_gas(&mut self, funder: &Account, account: Address, min_wei: u128) -> Result<u128, Error>;
 }

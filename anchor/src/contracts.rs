@@ -4,13 +4,14 @@
 use crate::{
     abi::{self, AnchorRegistry as R, EligibilityGate as G, Groth16Verifier as V},
     chain::{Account, Chain, Receipt},
-    encode, Error,
+    encode,
+    error::Error,
 };
 use alloy_primitives::{Address, Bytes, FixedBytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Proof, VerifyingKey};
-use healthzk_core::query::{QueryPublic, NUM_PUBLIC_INPUTS};
+use healthzk_core::statement::{PublicInputs, NUM_PUBLIC_INPUTS};
 
 fn deployed(receipt: &Receipt, what: &str) -> Result<Address, Error> {
     receipt
@@ -256,12 +257,12 @@ impl VerifierContract {
     }
 
     /// `verifyProof` for a proof and its public inputs.
-    pub fn verify(&self, chain: &mut dyn Chain, proof: &Proof<Bn254>, public: &QueryPublic) -> Result<bool, Error> {
+    pub fn verify(&self, chain: &mut dyn Chain, proof: &Proof<Bn254>, public: &PublicInputs) -> Result<bool, Error> {
         self.verify_words(chain, encode::proof(proof), encode::public_inputs(public))
     }
 
     /// Gas of a transaction calling `verifyProof` (intrinsic 21,000 and calldata included).
-    pub fn verify_gas(&self, chain: &mut dyn Chain, proof: &Proof<Bn254>, public: &QueryPublic) -> Result<u64, Error> {
+    pub fn verify_gas(&self, chain: &mut dyn Chain, proof: &Proof<Bn254>, public: &PublicInputs) -> Result<u64, Error> {
         let data = Self::calldata(encode::proof(proof), encode::public_inputs(public));
         chain.estimate_gas(Address::ZERO, self.address, data)
     }
@@ -325,7 +326,7 @@ impl Gate {
         chain: &mut dyn Chain,
         holder: &Account,
         proof: &Proof<Bn254>,
-        public: &QueryPublic,
+        public: &PublicInputs,
     ) -> Result<Receipt, Error> {
         self.enter_words(chain, holder, encode::proof(proof), public)
     }
@@ -336,7 +337,7 @@ impl Gate {
         chain: &mut dyn Chain,
         holder: &Account,
         proof: [U256; 8],
-        public: &QueryPublic,
+        public: &PublicInputs,
     ) -> Result<Receipt, Error> {
         let call = G::enterCall {
             proof,

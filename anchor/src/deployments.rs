@@ -1,7 +1,7 @@
 //! Where healthzk's contracts live on each chain: `deployments.json` in the chain directory,
 //! one entry per chain id (the embedded chain and any JSON-RPC chains used from this data dir).
 
-use crate::{embedded::write_atomically, Error};
+use crate::{embedded::write_atomically, error::Error};
 use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, path::Path};

@@ -9,7 +9,7 @@ use ark_bn254::{Bn254, Fq, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::PrimeField;
 use ark_groth16::{Proof, VerifyingKey};
-use healthzk_core::query::{QueryPublic, NUM_PUBLIC_INPUTS};
+use healthzk_core::statement::{PublicInputs, NUM_PUBLIC_INPUTS};
 
 /// The scalar field modulus r as a `U256` (public inputs must be below it).
 pub fn scalar_modulus() -> U256 {
@@ -65,7 +65,7 @@ pub fn proof(p: &Proof<Bn254>) -> [U256; 8] {
 }
 
 /// The seven public inputs in circuit order, as the contract's `uint256[7]`.
-pub fn public_inputs(p: &QueryPublic) -> [U256; NUM_PUBLIC_INPUTS] {
+pub fn public_inputs(p: &PublicInputs) -> [U256; NUM_PUBLIC_INPUTS] {
     p.to_field_elements().map(|x| fr_to_u256(&x))
 }
 

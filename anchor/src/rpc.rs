@@ -7,7 +7,7 @@
 
 use crate::{
     chain::{Account, Chain, Receipt},
-    Error,
+    error::Error,
 };
 use alloy::{
     eips::BlockNumberOrTag,
@@ -32,7 +32,18 @@ pub struct RpcChain {
     /// which must not reach error messages or logs.
     shown: String,
     chain_id: u64,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for RpcChain {
+    /// Shuts the runtime down without blocking, so an `RpcChain` may be dropped anywhere — in
+    /// an async task of the caller's own runtime too (a plain drop would panic there).
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 mod reqwest_url {
@@ -94,11 +105,15 @@ impl RpcChain {
             .block_on(async { tokio::time::timeout(CALL_TIMEOUT, provider.get_chain_id()).await })
             .map_err(|_| Error::Rpc(format!("{shown}: no answer within {} s", CALL_TIMEOUT.as_secs())))?
             .map_err(|e| rpc_error(&shown, e))?;
-        Ok(RpcChain { url: parsed, shown, chain_id, runtime })
+        Ok(RpcChain { url: parsed, shown, chain_id, runtime: Some(runtime) })
+    }
+
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("the runtime lives until drop")
     }
 
     fn block_on<T>(&self, f: impl Future<Output = Result<T, RpcError<TransportErrorKind>>>) -> Result<T, Error> {
-        self.runtime
+        self.rt()
             .block_on(async { tokio::time::timeout(CALL_TIMEOUT, f).await })
             .map_err(|_| Error::Rpc(format!("{}: no answer within {} s", self.shown, CALL_TIMEOUT.as_secs())))?
             .map_err(|e| rpc_error(&self.shown, e))
@@ -108,7 +123,7 @@ impl RpcChain {
         let wallet = EthereumWallet::from(from.signer().clone());
         let provider = ProviderBuilder::new().wallet(wallet).connect_http(self.url.clone());
         let url = self.shown.clone();
-        let (receipt, timestamp) = self.runtime.block_on(async {
+        let (receipt, timestamp) = self.rt().block_on(async {
             let pending = tokio::time::timeout(CALL_TIMEOUT, provider.send_transaction(tx))
                 .await
                 .map_err(|_| Error::Rpc(format!("{url}: no answer within {} s", CALL_TIMEOUT.as_secs())))?
@@ -165,6 +180,19 @@ impl Chain for RpcChain {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
         let tx = TransactionRequest::default().with_from(from).with_to(to).with_input(data);
         self.block_on(async { provider.estimate_gas(tx).await })
+    }
+
+    fn ensure_gas(&mut self, funder: &Account, account: Address, min_wei: u128) -> Result<u128, Error> {
+        let provider = ProviderBuilder::new().connect_http(self.url.clone());
+        let balance = self.block_on(async { provider.get_balance(account).await })?;
+        let min = alloy_primitives::U256::from(min_wei);
+        if balance >= min {
+            return Ok(0);
+        }
+        let top_up = min - balance;
+        let tx = TransactionRequest::default().with_from(funder.address()).with_to(account).with_value(top_up);
+        self.transact(funder, tx)?;
+        Ok(top_up.to::<u128>())
     }
 
     fn latest_timestamp(&mut self) -> Result<u64, Error> {

@@ -6,6 +6,7 @@
 use crate::encode::{self, VerifierArgs, WrongInputCount};
 use ark_bn254::Bn254;
 use ark_groth16::VerifyingKey;
+use healthzk_core::statement::Statement;
 use std::fmt::Write;
 
 /// The `Groth16Verifier` source, as committed.
@@ -16,25 +17,10 @@ fn array(words: &[alloy_primitives::U256]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// The Solidity name of the exported contract for a statement name
-/// (`credential-query` → `HealthzkCredentialQueryVerifier`).
-pub fn contract_name(statement: &str) -> String {
-    let mut name = String::from("Healthzk");
-    for part in statement.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
-        let mut cs = part.chars();
-        if let Some(first) = cs.next() {
-            name.push(first.to_ascii_uppercase());
-            name.extend(cs);
-        }
-    }
-    name.push_str("Verifier");
-    name
-}
-
 /// The exported source for `vk` (seven public inputs) with key id `key_id`.
-pub fn export(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: &str) -> Result<String, WrongInputCount> {
+pub fn export(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: Statement) -> Result<String, WrongInputCount> {
     let a = VerifierArgs::new(vk)?;
-    let name = contract_name(statement);
+    let name = statement.contract_name();
     let mut s = String::from(VERIFIER_SOURCE.trim_end());
     s.push_str("\n\n");
     let _ = writeln!(s, "/// @notice healthzk `{statement}` verifier for key id 0x{}.", hex::encode(key_id));
@@ -52,13 +38,4 @@ pub fn export(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: &str) -> Re
     let _ = writeln!(s, "    {{}}");
     let _ = writeln!(s, "}}");
     Ok(s)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn contract_names() {
-        assert_eq!(super::contract_name("credential-query"), "HealthzkCredentialQueryVerifier");
-        assert_eq!(super::contract_name("score-threshold"), "HealthzkScoreThresholdVerifier");
-    }
 }

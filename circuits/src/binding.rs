@@ -11,8 +11,8 @@ use crate::{
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget};
 use ark_relations::gr1cs::ConstraintSystemRef;
 use healthzk_core::{
-    credential::Credential, holder::HolderSecret, merkle::MerklePath, query::QueryPublic,
-    revocation::RevocationOpening, Fr, DAY_BITS, SLOTS,
+    credential::Credential, holder::HolderSecret, merkle::MerklePath, revocation::RevocationOpening,
+    statement::PublicInputs, Fr, DAY_BITS, SLOTS,
 };
 
 /// The public inputs as variables, in circuit order.
@@ -51,11 +51,11 @@ pub struct CredentialWitness<'a> {
 pub fn bind(
     cs: ConstraintSystemRef<Fr>,
     depth: usize,
-    public: Option<&QueryPublic>,
+    public: Option<&PublicInputs>,
     w: Option<CredentialWitness<'_>>,
 ) -> Result<(PublicVars, CredentialVar), SynthesisError> {
     let missing = || SynthesisError::AssignmentMissing;
-    let input = |f: fn(&QueryPublic) -> Fr| FrVar::new_input(cs.clone(), || public.map(f).ok_or_else(missing));
+    let input = |f: fn(&PublicInputs) -> Fr| FrVar::new_input(cs.clone(), || public.map(f).ok_or_else(missing));
     let p = PublicVars {
         issuer_root: input(|p| p.issuer_root)?,
         policy_hash: input(|p| p.policy_hash)?,
@@ -82,8 +82,10 @@ pub fn bind(
     let path = PathVar::new_witness(cs.clone(), depth, w.map(|w| w.path))?;
     path.root(&cred.commitment()?)?.enforce_equal(&p.issuer_root)?;
     // Not revoked: the nonce lies in a gap under the revocation root.
-    RevocationVar::new_witness(cs.clone(), w.map(|w| w.revocation))?
-        .enforce(&cred.revocation_nonce, &p.revocation_root)?;
+    RevocationVar::new_witness(cs.clone(), || {
+        w.map(|w| w.revocation.clone()).ok_or(SynthesisError::AssignmentMissing)
+    })?
+    .enforce(&cred.revocation_nonce, &p.revocation_root)?;
     // Nullifier.
     crate::poseidon::hash(&[secret, p.scope.clone()])?.enforce_equal(&p.nullifier)?;
     // Day widths and expiry.

@@ -4,7 +4,7 @@
 //! against 2 · 242 for two binary levels.
 
 use crate::{poseidon, BoolVar, FrVar, SynthesisError};
-use ark_r1cs_std::alloc::AllocVar;
+use ark_r1cs_std::alloc::{AllocVar, AllocationMode};
 use ark_relations::gr1cs::ConstraintSystemRef;
 use healthzk_core::{
     merkle::{levels, siblings_len, MerklePath},
@@ -27,14 +27,33 @@ impl PathVar {
         depth: usize,
         path: Option<&MerklePath>,
     ) -> Result<Self, SynthesisError> {
+        Self::new_variable(cs, depth, path, AllocationMode::Witness)
+    }
+
+    /// [`PathVar::new_witness`] in any allocation mode. The depth is the circuit's, never the
+    /// path's: a path of another length still allocates exactly `depth` bits (and fails to
+    /// reach the root), which is why this is not an `AllocVar` (whose value-less setup could
+    /// not know it).
+    pub fn new_variable(
+        cs: ConstraintSystemRef<Fr>,
+        depth: usize,
+        path: Option<&MerklePath>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
         let missing = || SynthesisError::AssignmentMissing;
         let n_bits = 2 * levels(depth);
         let bits = (0..n_bits)
-            .map(|l| BoolVar::new_witness(cs.clone(), || path.map(|p| (p.index >> l) & 1 == 1).ok_or_else(missing)))
+            .map(|l| {
+                BoolVar::new_variable(cs.clone(), || path.map(|p| (p.index >> l) & 1 == 1).ok_or_else(missing), mode)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let siblings = (0..siblings_len(depth))
             .map(|k| {
-                FrVar::new_witness(cs.clone(), || path.and_then(|p| p.siblings.get(k).copied()).ok_or_else(missing))
+                FrVar::new_variable(
+                    cs.clone(),
+                    || path.and_then(|p| p.siblings.get(k).copied()).ok_or_else(missing),
+                    mode,
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(PathVar { bits, siblings })

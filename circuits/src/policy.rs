@@ -4,68 +4,136 @@
 //! `x − lo` and `hi − x`.
 
 use crate::{merkle::PathVar, poseidon, range::enforce_bits, select::OneHot, BoolVar, FrVar, SynthesisError};
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::FieldVar, GR1CSVar};
-use ark_relations::gr1cs::ConstraintSystemRef;
+use ark_r1cs_std::{
+    alloc::{AllocVar, AllocationMode},
+    eq::EqGadget,
+    fields::FieldVar,
+    GR1CSVar,
+};
+use ark_relations::gr1cs::Namespace;
 use healthzk_core::{
-    policy::{policy_tag, set_leaf_tag, CompareClause, CompareKind, SET_TREE_DEPTH},
+    policy::{policy_tag, set_leaf_tag, Bound, CompareClause, CompareKind, SET_TREE_DEPTH},
     query::SetOpening,
     Fr, COMPARE_BITS, SLOTS,
 };
+use std::borrow::Borrow;
 
 /// The chained Poseidon-12 policy hash over the 29 policy elements.
 pub fn policy_hash(elements: &[FrVar]) -> Result<FrVar, SynthesisError> {
     poseidon::chain(policy_tag(), elements)
 }
 
-/// A comparison clause: its three hashed elements and the decoded header.
+/// A bound in the circuit, twin of [`Bound`]: its constant (one of the clause's hashed
+/// elements) and its two flags.
+#[derive(Debug, Clone)]
+pub struct BoundVar {
+    /// The constant, |c| < 2^64 (hashed into the policy).
+    pub constant: FrVar,
+    /// Whether `as_of` is added.
+    pub as_of: BoolVar,
+    /// Whether slot `b` of the clause is added.
+    pub slot: BoolVar,
+}
+
+impl BoundVar {
+    /// `constant + [as_of] + [y]`, twin of [`Bound::eval_field`] (linear: no constraint).
+    pub fn eval(&self, as_of: &FrVar, y: &FrVar) -> FrVar {
+        &self.constant + FrVar::from(self.as_of.clone()) * as_of + FrVar::from(self.slot.clone()) * y
+    }
+
+    /// The flag bits `as_of + 2·slot`, twin of `Bound::flags`.
+    fn flags(&self) -> FrVar {
+        FrVar::from(self.as_of.clone()) + FrVar::from(self.slot.clone()) * Fr::from(2u64)
+    }
+}
+
+/// A comparison clause, twin of [`CompareClause`]: the decoded header and its two bounds.
 #[derive(Debug, Clone)]
 pub struct CompareVar {
-    /// `[header, lo.constant, hi.constant]`, hashed into the policy hash.
-    pub elements: [FrVar; 3],
+    /// The header element (hashed into the policy), bound to the decoded fields below.
+    header: FrVar,
     is_range: BoolVar,
     is_ne: BoolVar,
     a: OneHot,
     b: OneHot,
-    /// lo.as_of, lo.slot, hi.as_of, hi.slot
-    flags: [BoolVar; 4],
+    /// Lower bound (also the value for `NotEqual`).
+    pub lo: BoundVar,
+    /// Upper bound.
+    pub hi: BoundVar,
+}
+
+impl AllocVar<CompareClause, Fr> for CompareVar {
+    /// Allocates a clause and binds its header to the decoded bits (22 + 16 + 16 booleans,
+    /// 3 linear constraints).
+    fn new_variable<T: Borrow<CompareClause>>(
+        cs: impl Into<Namespace<Fr>>,
+        f: impl FnOnce() -> Result<T, SynthesisError>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
+        let cs = cs.into().cs();
+        let c: Option<CompareClause> = f().ok().map(|c| *c.borrow());
+        let missing = || SynthesisError::AssignmentMissing;
+        let fr = |v: Option<Fr>| FrVar::new_variable(cs.clone(), || v.ok_or_else(missing), mode);
+        let boolean = |v: Option<bool>| BoolVar::new_variable(cs.clone(), || v.ok_or_else(missing), mode);
+        let els = c.as_ref().map(|c| c.elements());
+        // Allocation order is the circuit's (its matrices are pinned): the three hashed
+        // elements, the kind, the slots, then the four bound flags.
+        let header = fr(els.map(|e| e[0]))?;
+        let lo_constant = fr(els.map(|e| e[1]))?;
+        let hi_constant = fr(els.map(|e| e[2]))?;
+        let c = c.as_ref();
+        let is_range = boolean(c.map(|c| c.kind == CompareKind::Range))?;
+        let is_ne = boolean(c.map(|c| c.kind == CompareKind::NotEqual))?;
+        let a = OneHot::new_variable(cs.clone(), SLOTS, c.map(|c| c.a), mode)?;
+        let b = OneHot::new_variable(cs.clone(), SLOTS, c.map(|c| c.b), mode)?;
+        let (lo_bound, hi_bound) = (c.map(|c| c.lo), c.map(|c| c.hi));
+        let lo = BoundVar {
+            constant: lo_constant,
+            as_of: boolean(lo_bound.map(|b: Bound| b.as_of))?,
+            slot: boolean(lo_bound.map(|b| b.slot))?,
+        };
+        let hi = BoundVar {
+            constant: hi_constant,
+            as_of: boolean(hi_bound.map(|b: Bound| b.as_of))?,
+            slot: boolean(hi_bound.map(|b| b.slot))?,
+        };
+        let v = CompareVar { header, is_range, is_ne, a, b, lo, hi };
+        v.decoded_header().enforce_equal(&v.header)?;
+        Ok(v)
+    }
 }
 
 impl CompareVar {
-    /// Allocates a clause (witness) and binds its header to the decoded bits
-    /// (22 + 16 + 16 booleans, 3 linear constraints).
-    pub fn new_witness(cs: ConstraintSystemRef<Fr>, c: Option<&CompareClause>) -> Result<Self, SynthesisError> {
-        let missing = || SynthesisError::AssignmentMissing;
-        let els = c.map(|c| c.elements());
-        let elements = [0, 1, 2].map(|i| FrVar::new_witness(cs.clone(), || els.map(|e| e[i]).ok_or_else(missing)));
-        let [e0, e1, e2] = elements;
-        let elements = [e0?, e1?, e2?];
-        let is_range =
-            BoolVar::new_witness(cs.clone(), || c.map(|c| c.kind == CompareKind::Range).ok_or_else(missing))?;
-        let is_ne =
-            BoolVar::new_witness(cs.clone(), || c.map(|c| c.kind == CompareKind::NotEqual).ok_or_else(missing))?;
-        let a = OneHot::new(cs.clone(), SLOTS, c.map(|c| c.a))?;
-        let b = OneHot::new(cs.clone(), SLOTS, c.map(|c| c.b))?;
-        let fl = |f: fn(&CompareClause) -> bool| BoolVar::new_witness(cs.clone(), || c.map(f).ok_or_else(missing));
-        let flags = [fl(|c| c.lo.as_of)?, fl(|c| c.lo.slot)?, fl(|c| c.hi.as_of)?, fl(|c| c.hi.slot)?];
-        let mut header = FrVar::from(is_range.clone()) + FrVar::from(is_ne.clone()) * Fr::from(2u64);
-        header += a.index() * Fr::from(4u64) + b.index() * Fr::from(64u64);
-        for (i, f) in flags.iter().enumerate() {
-            header += FrVar::from(f.clone()) * Fr::from(1024u64 << i);
-        }
-        header.enforce_equal(&elements[0])?;
-        Ok(CompareVar { elements, is_range, is_ne, a, b, flags })
+    /// `[header, lo.constant, hi.constant]`, twin of [`CompareClause::elements`].
+    pub fn elements(&self) -> [FrVar; 3] {
+        [self.header.clone(), self.lo.constant.clone(), self.hi.constant.clone()]
     }
 
-    /// Enforces the clause on `slots` at public day `as_of`.
+    /// The header of the decoded fields, twin of [`CompareClause::header`]:
+    /// `kind + 4·a + 64·b + 1024·(lo flags + 4·hi flags)`.
+    fn decoded_header(&self) -> FrVar {
+        FrVar::from(self.is_range.clone())
+            + FrVar::from(self.is_ne.clone()) * Fr::from(2u64)
+            + self.a.index() * Fr::from(4u64)
+            + self.b.index() * Fr::from(64u64)
+            + (self.lo.flags() + self.hi.flags() * Fr::from(4u64)) * Fr::from(1024u64)
+    }
+
+    /// Whether either bound references slot `b`, twin of [`CompareClause::uses_b`]
+    /// (`lo.slot OR hi.slot`, linear in the product).
+    fn uses_b(&self) -> FrVar {
+        let (l, h) = (FrVar::from(self.lo.slot.clone()), FrVar::from(self.hi.slot.clone()));
+        &l + &h - &l * &h
+    }
+
+    /// Enforces the clause on `slots` at public day `as_of`, twin of [`CompareClause::holds`].
     pub fn enforce(&self, slots: &[FrVar], as_of: &FrVar) -> Result<(), SynthesisError> {
         let x = self.a.pick(slots)?;
         let y = self.b.pick(slots)?;
-        let f = |i: usize| FrVar::from(self.flags[i].clone());
         // y must fit COMPARE_BITS when either bound references it.
-        let uses_b = f(1) + f(3) - f(1) * f(3);
-        enforce_bits(&(uses_b * &y), COMPARE_BITS)?;
-        let lo = &self.elements[1] + f(0) * as_of + f(1) * &y;
-        let hi = &self.elements[2] + f(2) * as_of + f(3) * &y;
+        enforce_bits(&(self.uses_b() * &y), COMPARE_BITS)?;
+        let lo = self.lo.eval(as_of, &y);
+        let hi = self.hi.eval(as_of, &y);
         // Range: x, x − lo and hi − x all in [0, 2^64).
         let r = FrVar::from(self.is_range.clone());
         enforce_bits(&(&r * &x), COMPARE_BITS)?;
@@ -94,22 +162,31 @@ pub struct SetVar {
     path: PathVar,
 }
 
-impl SetVar {
-    /// Allocates a set clause with its opening (witness) and binds the header.
-    pub fn new_witness(cs: ConstraintSystemRef<Fr>, o: Option<&SetOpening>) -> Result<Self, SynthesisError> {
+impl AllocVar<SetOpening, Fr> for SetVar {
+    /// Allocates a set clause with its opening and binds the header.
+    fn new_variable<T: Borrow<SetOpening>>(
+        cs: impl Into<Namespace<Fr>>,
+        f: impl FnOnce() -> Result<T, SynthesisError>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
+        let cs = cs.into().cs();
+        let o: Option<SetOpening> = f().ok().map(|o| o.borrow().clone());
+        let o = o.as_ref();
         let missing = || SynthesisError::AssignmentMissing;
-        let used = BoolVar::new_witness(cs.clone(), || o.map(|o| o.used).ok_or_else(missing))?;
-        let a = OneHot::new(cs.clone(), SLOTS, o.map(|o| o.a))?;
-        let header_v = o.map(|o| if o.used { Fr::from(1 + 4 * o.a as u64) } else { Fr::from(0u64) });
-        let header = FrVar::new_witness(cs.clone(), || header_v.ok_or_else(missing))?;
-        let root = FrVar::new_witness(cs.clone(), || o.map(|o| o.root).ok_or_else(missing))?;
+        let fr = |v: Option<Fr>| FrVar::new_variable(cs.clone(), || v.ok_or_else(missing), mode);
+        let used = BoolVar::new_variable(cs.clone(), || o.map(|o| o.used).ok_or_else(missing), mode)?;
+        let a = OneHot::new_variable(cs.clone(), SLOTS, o.map(|o| o.a), mode)?;
+        let header = fr(o.map(|o| if o.used { Fr::from(1 + 4 * o.a as u64) } else { Fr::from(0u64) }))?;
+        let root = fr(o.map(|o| o.root))?;
         (FrVar::from(used.clone()) + a.index() * Fr::from(4u64)).enforce_equal(&header)?;
-        let lo = FrVar::new_witness(cs.clone(), || o.map(|o| Fr::from(o.lo)).ok_or_else(missing))?;
-        let hi = FrVar::new_witness(cs.clone(), || o.map(|o| Fr::from(o.hi)).ok_or_else(missing))?;
-        let path = PathVar::new_witness(cs, SET_TREE_DEPTH, o.map(|o| &o.path))?;
+        let lo = fr(o.map(|o| Fr::from(o.lo)))?;
+        let hi = fr(o.map(|o| Fr::from(o.hi)))?;
+        let path = PathVar::new_variable(cs, SET_TREE_DEPTH, o.map(|o| &o.path), mode)?;
         Ok(SetVar { elements: [header, root], used, a, lo, hi, path })
     }
+}
 
+impl SetVar {
     /// Enforces, when used: the interval leaf is under the committed root, and
     /// `x`, `x − lo`, `hi − x` are in [0, 2^64).
     pub fn enforce(&self, slots: &[FrVar]) -> Result<(), SynthesisError> {

@@ -15,11 +15,12 @@ use crate::{
     policy::{policy_hash, CompareVar, SetVar},
     SynthesisError,
 };
-use ark_r1cs_std::eq::EqGadget;
+use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef};
 use healthzk_core::{
     policy::{MAX_COMPARE_CLAUSES, MAX_SET_CLAUSES},
-    query::{QueryPublic, QueryWitness},
+    query::QueryWitness,
+    statement::PublicInputs,
     Fr,
 };
 use std::fmt;
@@ -30,7 +31,7 @@ pub struct QueryCircuit {
     /// Issuer tree depth (fixed per key).
     pub depth: usize,
     /// Public inputs.
-    pub public: Option<QueryPublic>,
+    pub public: Option<PublicInputs>,
     /// Witness.
     pub private: Option<QueryWitness>,
 }
@@ -65,14 +66,22 @@ impl ConstraintSynthesizer<Fr> for QueryCircuit {
 
         // 4. Policy hash over the schema and every clause.
         let compare = (0..MAX_COMPARE_CLAUSES)
-            .map(|i| CompareVar::new_witness(cs.clone(), w.map(|w| &w.policy.compare[i])))
+            .map(|i| {
+                CompareVar::new_witness(cs.clone(), || {
+                    w.map(|w| w.policy.compare[i]).ok_or(SynthesisError::AssignmentMissing)
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let openings = w.map(|w| w.set_openings());
         let sets = (0..MAX_SET_CLAUSES)
-            .map(|i| SetVar::new_witness(cs.clone(), openings.as_ref().map(|o| &o[i])))
+            .map(|i| {
+                SetVar::new_witness(cs.clone(), || {
+                    openings.as_ref().map(|o| o[i].clone()).ok_or(SynthesisError::AssignmentMissing)
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut elements = vec![cred.schema.clone()];
-        elements.extend(compare.iter().flat_map(|c| c.elements.iter().cloned()));
+        elements.extend(compare.iter().flat_map(|c| c.elements()));
         elements.extend(sets.iter().flat_map(|s| s.elements.iter().cloned()));
         policy_hash(&elements)?.enforce_equal(&p.policy_hash)?;
 

@@ -10,12 +10,17 @@
 //! tag is a constant) + 2 × 65 + 1 = 2,805.
 
 use crate::{merkle::PathVar, poseidon, range::enforce_bits, FrVar, SynthesisError};
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::FieldVar};
-use ark_relations::gr1cs::ConstraintSystemRef;
+use ark_r1cs_std::{
+    alloc::{AllocVar, AllocationMode},
+    eq::EqGadget,
+    fields::FieldVar,
+};
+use ark_relations::gr1cs::Namespace;
 use healthzk_core::{
     revocation::{revocation_tag, RevocationOpening, REVOCATION_DEPTH},
     Fr, COMPARE_BITS,
 };
+use std::borrow::Borrow;
 
 /// A revocation opening as variables.
 #[derive(Debug, Clone)]
@@ -28,16 +33,26 @@ pub struct RevocationVar {
     pub path: PathVar,
 }
 
-impl RevocationVar {
-    /// Allocates an opening as witnesses.
-    pub fn new_witness(cs: ConstraintSystemRef<Fr>, o: Option<&RevocationOpening>) -> Result<Self, SynthesisError> {
+impl AllocVar<RevocationOpening, Fr> for RevocationVar {
+    /// Allocates an opening: the gap and the path of its leaf, at the fixed
+    /// [`REVOCATION_DEPTH`].
+    fn new_variable<T: Borrow<RevocationOpening>>(
+        cs: impl Into<Namespace<Fr>>,
+        f: impl FnOnce() -> Result<T, SynthesisError>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
+        let cs = cs.into().cs();
+        let o: Option<RevocationOpening> = f().ok().map(|o| o.borrow().clone());
+        let o = o.as_ref();
         let missing = || SynthesisError::AssignmentMissing;
-        let lo = FrVar::new_witness(cs.clone(), || o.map(|o| Fr::from(o.lo)).ok_or_else(missing))?;
-        let hi = FrVar::new_witness(cs.clone(), || o.map(|o| Fr::from(o.hi)).ok_or_else(missing))?;
-        let path = PathVar::new_witness(cs, REVOCATION_DEPTH, o.map(|o| &o.path))?;
+        let lo = FrVar::new_variable(cs.clone(), || o.map(|o| Fr::from(o.lo)).ok_or_else(missing), mode)?;
+        let hi = FrVar::new_variable(cs.clone(), || o.map(|o| Fr::from(o.hi)).ok_or_else(missing), mode)?;
+        let path = PathVar::new_variable(cs, REVOCATION_DEPTH, o.map(|o| &o.path), mode)?;
         Ok(RevocationVar { lo, hi, path })
     }
+}
 
+impl RevocationVar {
     /// Enforces that the gap is under `root` and contains `nonce`.
     pub fn enforce(&self, nonce: &FrVar, root: &FrVar) -> Result<(), SynthesisError> {
         let leaf = poseidon::hash(&[FrVar::constant(revocation_tag()), self.lo.clone(), self.hi.clone()])?;
@@ -59,7 +74,7 @@ mod tests {
         let cs = ConstraintSystem::<Fr>::new_ref();
         let root = FrVar::new_input(cs.clone(), || Ok(root)).unwrap();
         let n = FrVar::new_witness(cs.clone(), || Ok(Fr::from(nonce))).unwrap();
-        let v = RevocationVar::new_witness(cs.clone(), Some(o)).unwrap();
+        let v = RevocationVar::new_witness(cs.clone(), || Ok(o.clone())).unwrap();
         v.enforce(&n, &root).unwrap();
         assert_eq!(n.value().unwrap(), Fr::from(nonce));
         (cs.is_satisfied().unwrap(), cs.num_constraints())

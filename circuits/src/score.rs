@@ -22,16 +22,21 @@ use crate::{
     BoolVar, FrVar, SynthesisError,
 };
 use ark_ff::Field;
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::FieldVar, GR1CSVar};
+use ark_r1cs_std::{
+    alloc::{AllocVar, AllocationMode},
+    eq::EqGadget,
+    fields::FieldVar,
+    GR1CSVar,
+};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef};
 use healthzk_core::{
     field,
     model::{
-        model_tag, Direction, Model, Shape, ACT_BITS, COMPARE_BITS, INPUT_BITS, INPUT_SHIFT_BITS, MAX_HIDDEN,
-        MAX_SHIFT, WEIGHTS_PER_ELEMENT, WEIGHT_BITS,
+        model_tag, Direction, Model, Shape, ACT_BITS, INPUT_BITS, INPUT_SHIFT_BITS, MARGIN_BITS, MAX_HIDDEN, MAX_SHIFT,
+        WEIGHTS_PER_ELEMENT, WEIGHT_BITS,
     },
-    query::QueryPublic,
     score::ScoreWitness,
+    statement::PublicInputs,
     Fr, SLOTS,
 };
 use std::fmt;
@@ -73,7 +78,7 @@ pub struct ScoreCircuit {
     /// Weight mode and model or shape.
     pub weights: Weights,
     /// Public inputs.
-    pub public: Option<QueryPublic>,
+    pub public: Option<PublicInputs>,
     /// Witness.
     pub private: Option<ScoreWitness>,
 }
@@ -99,25 +104,43 @@ impl ScoreCircuit {
     }
 }
 
-/// A signed integer value as a constant or as a witness.
-fn value(cs: &ConstraintSystemRef<Fr>, public: bool, v: Option<i128>) -> Result<FrVar, SynthesisError> {
-    let f = v.map(field::from_i128);
-    if public {
-        Ok(FrVar::constant(f.ok_or(SynthesisError::AssignmentMissing)?))
-    } else {
-        FrVar::new_witness(cs.clone(), || f.ok_or(SynthesisError::AssignmentMissing))
-    }
+/// A signed integer value, allocated in `mode` (a constant for public weights, a witness for
+/// private ones).
+fn value(cs: &ConstraintSystemRef<Fr>, mode: AllocationMode, v: Option<i128>) -> Result<FrVar, SynthesisError> {
+    FrVar::new_variable(cs.clone(), || v.map(field::from_i128).ok_or(SynthesisError::AssignmentMissing), mode)
 }
 
-/// A weight: a constant, or a witness range-checked to [`WEIGHT_BITS`] signed bits; returns
-/// the weight and its offset-binary value `w + 2^15` (what the hash packs).
-fn weight(cs: &ConstraintSystemRef<Fr>, public: bool, v: Option<i64>) -> Result<(FrVar, FrVar), SynthesisError> {
-    let w = value(cs, public, v.map(i128::from))?;
-    let offset = &w + Fr::from(1u64 << (WEIGHT_BITS - 1));
-    if !public {
-        enforce_bits(&offset, WEIGHT_BITS)?;
+/// A weight in `mode`; a variable one is range-checked to [`WEIGHT_BITS`] signed bits (its
+/// offset-binary value `w + 2^15`, what the hash packs, to [`WEIGHT_BITS`] unsigned).
+fn weight(cs: &ConstraintSystemRef<Fr>, mode: AllocationMode, v: Option<i64>) -> Result<FrVar, SynthesisError> {
+    let w = value(cs, mode, v.map(i128::from))?;
+    if mode != AllocationMode::Constant {
+        enforce_bits(&offset_binary(&w), WEIGHT_BITS)?;
     }
-    Ok((w, offset))
+    Ok(w)
+}
+
+/// `w + 2^15`: a signed 16-bit weight as the unsigned value the hash packs.
+fn offset_binary(w: &FrVar) -> FrVar {
+    w + Fr::from(1u64 << (WEIGHT_BITS - 1))
+}
+
+/// Packs signed 16-bit weights, [`WEIGHTS_PER_ELEMENT`] per field element, little end first:
+/// the twin of `healthzk_core::model::pack_weights` (linear: no constraint).
+pub fn pack_weights(weights: &[FrVar]) -> Vec<FrVar> {
+    let radix = Fr::from(1u64 << WEIGHT_BITS);
+    weights
+        .chunks(WEIGHTS_PER_ELEMENT)
+        .map(|chunk| {
+            let mut acc = FrVar::zero();
+            let mut pow = Fr::from(1u64);
+            for w in chunk {
+                acc += offset_binary(w) * pow;
+                pow *= radix;
+            }
+            acc
+        })
+        .collect()
 }
 
 /// `⌊z / 2^shift⌋` as a range-checked [`ACT_BITS`]-bit signed value, then ReLU.
@@ -160,10 +183,12 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
                 revocation: &w.revocation,
             }),
         )?;
-        let (public, model) = match &self.weights {
-            Weights::Public(m) => (true, Some(&m.model)),
-            Weights::Private(_) => (false, w.map(|w| &w.model)),
+        // Public weights are constants of the circuit; private ones are witnesses.
+        let (mode, model) = match &self.weights {
+            Weights::Public(m) => (AllocationMode::Constant, Some(&m.model)),
+            Weights::Private(_) => (AllocationMode::Witness, w.map(|w| &w.model)),
         };
+        let public = mode == AllocationMode::Constant;
         // A model with wrong dimensions, or a private model of another shape, cannot be
         // synthesized: refuse rather than index out of bounds. (Widths are enforced by the
         // constraints below, not here.)
@@ -197,7 +222,8 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
             }
             out
         };
-        let mut packed_terms: Vec<FrVar> = Vec::new();
+        // Every weight, in the order the hash packs them.
+        let mut all_weights: Vec<FrVar> = Vec::new();
         let dot =
             |ws: &[FrVar], xs: &[FrVar]| -> FrVar { ws.iter().zip(xs).fold(FrVar::zero(), |acc, (w, x)| acc + w * x) };
 
@@ -211,11 +237,11 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
             for k in 0..shape.hidden {
                 let mut row = Vec::with_capacity(SLOTS);
                 for j in 0..SLOTS {
-                    let (wv, off) = weight(&cs, public, h.map(|h| h.weights[k][j]))?;
+                    let wv = weight(&cs, mode, h.map(|h| h.weights[k][j]))?;
+                    all_weights.push(wv.clone());
                     row.push(wv);
-                    packed_terms.push(off);
                 }
-                let b = value(&cs, public, h.map(|h| h.bias[k]))?;
+                let b = value(&cs, mode, h.map(|h| h.bias[k]))?;
                 let z = dot(&row, &shifted) + &b;
                 hidden_bias.push(b);
                 out.push(rescale_relu(&cs, &z, shape.shift)?);
@@ -226,25 +252,23 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
         // Output neuron.
         let mut out_w = Vec::with_capacity(inputs.len());
         for j in 0..inputs.len() {
-            let (wv, off) = weight(&cs, public, model.map(|m| m.output.weights[j]))?;
+            let wv = weight(&cs, mode, model.map(|m| m.output.weights[j]))?;
+            all_weights.push(wv.clone());
             out_w.push(wv);
-            packed_terms.push(off);
         }
-        let out_b = value(&cs, public, model.map(|m| m.output.bias))?;
+        let out_b = value(&cs, mode, model.map(|m| m.output.bias))?;
         let z = dot(&out_w, &inputs) + &out_b;
 
         // Threshold: d = (T − z − 1) + above·(2z − 2T) ∈ [0, 2^68).
-        let t = value(&cs, public, model.map(|m| m.threshold))?;
-        let above = if public {
-            BoolVar::constant(model.expect("public model").direction == Direction::Above)
-        } else {
-            BoolVar::new_witness(cs.clone(), || {
-                model.map(|m| m.direction == Direction::Above).ok_or(SynthesisError::AssignmentMissing)
-            })?
-        };
+        let t = value(&cs, mode, model.map(|m| m.threshold))?;
+        let above = BoolVar::new_variable(
+            cs.clone(),
+            || model.map(|m| m.direction == Direction::Above).ok_or(SynthesisError::AssignmentMissing),
+            mode,
+        )?;
         let below_d = &t - &z - Fr::from(1u64);
         let d = &below_d + FrVar::from(above.clone()) * (&z - &t).double()?;
-        enforce_bits(&d, COMPARE_BITS)?;
+        enforce_bits(&d, MARGIN_BITS)?;
 
         // Model hash.
         match &self.weights {
@@ -264,19 +288,41 @@ impl ConstraintSynthesizer<Fr> for ScoreCircuit {
                 let mut elements = vec![cred.schema.clone(), header, shifts, t];
                 elements.extend(hidden_bias);
                 elements.push(out_b);
-                let radix = Fr::from(1u64 << WEIGHT_BITS);
-                for chunk in packed_terms.chunks(WEIGHTS_PER_ELEMENT) {
-                    let mut acc = FrVar::zero();
-                    let mut pow = Fr::from(1u64);
-                    for term in chunk {
-                        acc += term * pow;
-                        pow *= radix;
-                    }
-                    elements.push(acc);
-                }
+                elements.extend(pack_weights(&all_weights));
                 crate::poseidon::chain(model_tag(), &elements)?.enforce_equal(&p.policy_hash)?;
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_relations::gr1cs::ConstraintSystem;
+    use rand::{Rng, SeedableRng};
+
+    /// The packing gadget equals `model::pack_weights` on weights across the whole signed
+    /// 16-bit range (the edges included), for lengths that fill and that do not fill the last
+    /// element.
+    #[test]
+    fn pack_weights_gadget_equals_native() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let (lo, hi) = (-(1i64 << (WEIGHT_BITS - 1)), (1i64 << (WEIGHT_BITS - 1)) - 1);
+        for n in [1, WEIGHTS_PER_ELEMENT - 1, WEIGHTS_PER_ELEMENT, WEIGHTS_PER_ELEMENT + 1, 3 * WEIGHTS_PER_ELEMENT + 2]
+        {
+            let mut ws: Vec<i64> = (0..n).map(|_| rng.gen_range(lo..=hi)).collect();
+            ws[0] = lo;
+            ws[n - 1] = hi;
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let vars: Vec<FrVar> = ws.iter().map(|w| weight(&cs, AllocationMode::Witness, Some(*w)).unwrap()).collect();
+            let packed: Vec<Fr> = pack_weights(&vars).iter().map(|v| v.value().unwrap()).collect();
+            assert_eq!(packed, healthzk_core::model::pack_weights(&ws), "{n} weights");
+            assert!(cs.is_satisfied().unwrap());
+        }
+        // A weight outside 16 signed bits fails its range check.
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let _ = weight(&cs, AllocationMode::Witness, Some(hi + 1)).unwrap();
+        assert!(!cs.is_satisfied().unwrap());
     }
 }

@@ -2,7 +2,11 @@
 //! `Σ j · sel_j` is the selected index, bound to the policy header by the caller.
 
 use crate::{BoolVar, FrVar, SynthesisError};
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::FieldVar};
+use ark_r1cs_std::{
+    alloc::{AllocVar, AllocationMode},
+    eq::EqGadget,
+    fields::FieldVar,
+};
 use ark_relations::gr1cs::ConstraintSystemRef;
 use healthzk_core::Fr;
 
@@ -17,9 +21,24 @@ impl OneHot {
     /// Allocates a selector for `index` (witness) over `n` positions; enforces one-hotness
     /// (`n` booleanity constraints + 1).
     pub fn new(cs: ConstraintSystemRef<Fr>, n: usize, index: Option<usize>) -> Result<Self, SynthesisError> {
+        Self::new_variable(cs, n, index, AllocationMode::Witness)
+    }
+
+    /// [`OneHot::new`] in any allocation mode. (`n` is the circuit's, never the witness's: a
+    /// selector's width is part of the statement's shape.)
+    pub fn new_variable(
+        cs: ConstraintSystemRef<Fr>,
+        n: usize,
+        index: Option<usize>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
         let bits = (0..n)
             .map(|j| {
-                BoolVar::new_witness(cs.clone(), || index.map(|i| i == j).ok_or(SynthesisError::AssignmentMissing))
+                BoolVar::new_variable(
+                    cs.clone(),
+                    || index.map(|i| i == j).ok_or(SynthesisError::AssignmentMissing),
+                    mode,
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         let sum = bits.iter().fold(FrVar::zero(), |acc, b| acc + FrVar::from(b.clone()));

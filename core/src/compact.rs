@@ -11,7 +11,8 @@
 use crate::{
     day::Day,
     field,
-    presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, PROOF_BYTES, STATEMENT_QUERY, STATEMENT_SCORE},
+    presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, PROOF_BYTES},
+    statement::Statement,
     Error, Fr, Result,
 };
 
@@ -79,11 +80,9 @@ pub fn base45_decode(text: &str) -> Result<Vec<u8>> {
 }
 
 fn statement_byte(statement: &str) -> Result<u8> {
-    match statement {
-        STATEMENT_QUERY => Ok(1),
-        STATEMENT_SCORE => Ok(2),
-        other => Err(Error::Invalid(format!("statement {other:?} has no compact form"))),
-    }
+    Statement::from_name(statement)
+        .map(Statement::code)
+        .ok_or_else(|| Error::Invalid(format!("statement {statement:?} has no compact form")))
 }
 
 /// The compact string of a presentation (fields are parsed and checked first).
@@ -143,11 +142,9 @@ pub fn decode(text: &str, ctx: &VerifierContext) -> Result<Presentation> {
     if b.len() != COMPACT_BYTES {
         return Err(Error::Invalid(format!("compact presentation: {} bytes, expected {COMPACT_BYTES}", b.len())));
     }
-    let statement = match b[0] {
-        1 => STATEMENT_QUERY,
-        2 => STATEMENT_SCORE,
-        other => return Err(Error::Invalid(format!("compact presentation: unknown statement byte {other}"))),
-    };
+    let statement = Statement::from_code(b[0])
+        .ok_or_else(|| Error::Invalid(format!("compact presentation: unknown statement byte {}", b[0])))?
+        .name();
     let fr = |name: &str, at: usize| -> Result<Fr> {
         let bytes: [u8; 32] = b[at..at + 32].try_into().expect("32 bytes");
         field::from_be_bytes(&bytes).ok_or_else(|| Error::InvalidFieldElement {
@@ -166,7 +163,7 @@ pub fn decode(text: &str, ctx: &VerifierContext) -> Result<Presentation> {
     let nullifier = fr("nullifier", 69)?;
     let revocation_root = fr("revocation_root", 101)?;
     let proof = hex::encode(&b[133..133 + PROOF_BYTES]);
-    let public = crate::query::QueryPublic {
+    let public = crate::statement::PublicInputs {
         issuer_root,
         policy_hash: ctx.policy_hash,
         as_of,
@@ -205,7 +202,7 @@ mod tests {
     }
 
     fn sample() -> (Presentation, VerifierContext) {
-        let public = crate::query::QueryPublic {
+        let public = crate::statement::PublicInputs {
             issuer_root: Fr::from(11u64),
             policy_hash: Fr::from(22u64),
             as_of: Day(20_413),
@@ -216,7 +213,7 @@ mod tests {
         };
         let p = Presentation {
             format: PRESENTATION_FORMAT.into(),
-            statement: STATEMENT_SCORE.into(),
+            statement: Statement::ScoreThreshold.name().into(),
             key_id: "ab".repeat(32),
             public: PublicJson::from_public(&public),
             proof: "cd".repeat(PROOF_BYTES),
@@ -233,7 +230,7 @@ mod tests {
         assert!(text.len() <= 400);
         assert_eq!(decode(&text, &ctx).unwrap(), p);
         let mut q = p.clone();
-        q.statement = STATEMENT_QUERY.into();
+        q.statement = Statement::CredentialQuery.name().into();
         assert_eq!(decode(&encode(&q).unwrap(), &ctx).unwrap(), q);
         // The verifier's own context goes in: another challenge gives another presentation.
         let other = VerifierContext { challenge: Fr::from(5u64), ..ctx };

@@ -30,7 +30,7 @@ pub enum SlotKind {
     Int,
     /// A date `YYYY-MM-DD`, as days since 1970-01-01.
     Date,
-    /// A vaccine medicinal product identifier, mapped by [`crate::presets::product_code`].
+    /// A vaccine medicinal product identifier, mapped by [`crate::vocab::product_code`].
     Product,
     /// An organisation id `ORG-<digits>` (EU DCC `vaccine-mah-manf`): the digits as an integer.
     Org,
@@ -144,7 +144,7 @@ pub fn encode_attribute(name: &str, kind: SlotKind, v: &serde_json::Value) -> Re
         }
         SlotKind::Product => {
             let s = v.as_str().ok_or_else(|| want("a product identifier string"))?;
-            crate::presets::product_code(s)
+            crate::vocab::product_code(s)
         }
         SlotKind::Org => {
             let s = v.as_str().ok_or_else(|| want("an organisation id ORG-<digits>"))?;
@@ -195,7 +195,7 @@ pub struct Credential {
     /// The holder's commitment `Poseidon(holder_secret)`.
     pub holder: HolderCommitment,
     /// Attribute slots.
-    #[serde(with = "slots_hex")]
+    #[serde(with = "crate::serde_adapters::hex_slots")]
     pub slots: [Fr; SLOTS],
     /// Day of issue.
     pub issued: Day,
@@ -204,23 +204,8 @@ pub struct Credential {
     /// Revocation nonce (reserved for record-level revocation).
     pub revocation_nonce: u64,
     /// Random blinding salt; keeps the commitment hiding.
-    #[serde(with = "field::hex_fr")]
+    #[serde(with = "crate::serde_adapters::hex_fr")]
     pub salt: Fr,
-}
-
-mod slots_hex {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(xs: &[Fr; SLOTS], s: S) -> std::result::Result<S::Ok, S::Error> {
-        field::hex_fr_vec::serialize(xs, s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<[Fr; SLOTS], D::Error> {
-        let v = field::hex_fr_vec::deserialize(d)?;
-        let n = v.len();
-        v.try_into().map_err(|_| serde::de::Error::custom(format!("expected {SLOTS} slots, got {n}")))
-    }
 }
 
 /// What an issuer submits: a schema name, named attributes, and the validity period.
@@ -354,7 +339,7 @@ pub struct HolderPackage {
     /// The credential commitment's path.
     pub path: crate::merkle::MerklePath,
     /// The root the path leads to.
-    #[serde(with = "field::hex_fr")]
+    #[serde(with = "crate::serde_adapters::hex_fr")]
     pub issuer_root: Fr,
 }
 

@@ -3,7 +3,6 @@
 
 use crate::{Error, Fr, Result};
 use ark_ff::{BigInteger, PrimeField};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Parses a canonical field element from `0x`-prefixed big-endian hex of at most 64 digits.
 ///
@@ -82,58 +81,6 @@ pub fn to_i128(x: &Fr) -> Option<i128> {
         (b.0[2] == 0 && b.0[3] == 0 && b.0[1] < 1 << 62).then(|| ((b.0[1] as i128) << 64) | b.0[0] as i128)
     };
     small(x.into_bigint()).or_else(|| small((-*x).into_bigint()).map(|v| -v))
-}
-
-/// Serde adapter: a field element as canonical hex, parsed with [`parse_hex`].
-pub mod hex_fr {
-    use super::*;
-
-    /// Serialize as `0x` hex.
-    pub fn serialize<S: Serializer>(x: &Fr, s: S) -> std::result::Result<S::Ok, S::Error> {
-        to_hex(x).serialize(s)
-    }
-
-    /// Deserialize from `0x` hex, refusing non-canonical values.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Fr, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_hex("field element", &s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Serde adapter for `Vec<Fr>` as a list of canonical hex strings.
-pub mod hex_fr_vec {
-    use super::*;
-
-    /// Serialize as a list of `0x` hex strings.
-    pub fn serialize<S: Serializer>(xs: &[Fr], s: S) -> std::result::Result<S::Ok, S::Error> {
-        xs.iter().map(to_hex).collect::<Vec<_>>().serialize(s)
-    }
-
-    /// Deserialize a list of `0x` hex strings, refusing non-canonical values.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<Fr>, D::Error> {
-        let v = Vec::<String>::deserialize(d)?;
-        v.iter()
-            .enumerate()
-            .map(|(i, s)| parse_hex(&format!("element {i}"), s).map_err(serde::de::Error::custom))
-            .collect()
-    }
-}
-
-/// Serde adapter for `Option<Fr>` as canonical hex or `null`.
-pub mod hex_fr_opt {
-    use super::*;
-
-    /// Serialize as `0x` hex or `null`.
-    pub fn serialize<S: Serializer>(x: &Option<Fr>, s: S) -> std::result::Result<S::Ok, S::Error> {
-        x.as_ref().map(to_hex).serialize(s)
-    }
-
-    /// Deserialize from `0x` hex or `null`, refusing non-canonical values.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Fr>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|s| parse_hex("field element", &s).map_err(serde::de::Error::custom))
-            .transpose()
-    }
 }
 
 #[cfg(test)]

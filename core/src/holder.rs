@@ -59,7 +59,7 @@ impl HolderSecret {
 
 /// `Poseidon(holder_secret)`, written into each credential issued to the holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HolderCommitment(#[serde(with = "field::hex_fr")] pub Fr);
+pub struct HolderCommitment(#[serde(with = "crate::serde_adapters::hex_fr")] pub Fr);
 
 /// The holder's key file: the secret and its public commitment.
 #[derive(Serialize, Deserialize)]

@@ -25,8 +25,11 @@ pub mod presets;
 pub mod query;
 pub mod revocation;
 pub mod score;
+pub mod serde_adapters;
+pub mod statement;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod vocab;
 
 pub use ark_bn254::Fr;
 pub use error::{Error, Result};

@@ -14,7 +14,7 @@
 // Loops walk `levels[l]` and `zeros[l]` together by level; indexing reads clearer than zips.
 #![allow(clippy::needless_range_loop)]
 
-use crate::{field, poseidon, Error, Fr, Result};
+use crate::{poseidon, Error, Fr, Result};
 use serde::{Deserialize, Serialize};
 
 /// Children per node.
@@ -37,7 +37,7 @@ pub struct MerklePath {
     /// Leaf index (its bits, LSB first, two per level, are the path bits).
     pub index: u64,
     /// Siblings from the leaf level up, three per level; exactly [`siblings_len`]`(depth)`.
-    #[serde(with = "field::hex_fr_vec")]
+    #[serde(with = "crate::serde_adapters::hex_fr_vec")]
     pub siblings: Vec<Fr>,
 }
 
@@ -207,6 +207,7 @@ impl MerklePath {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::field;
     use proptest::prelude::*;
 
     #[test]

@@ -6,10 +6,6 @@ use serde::{Deserialize, Serialize};
 
 /// Format marker of [`Presentation`].
 pub const PRESENTATION_FORMAT: &str = "healthzk/presentation/v2";
-/// Statement name of the credential query.
-pub const STATEMENT_QUERY: &str = "credential-query";
-/// Statement name of score-threshold presentations (their `policy_hash` is the model hash).
-pub const STATEMENT_SCORE: &str = "score-threshold";
 /// Bytes in a compressed proof: A (G1, 32) ‖ B (G2, 64) ‖ C (G1, 32).
 pub const PROOF_BYTES: usize = 128;
 
@@ -39,7 +35,8 @@ pub struct PublicJson {
 pub struct Presentation {
     /// [`PRESENTATION_FORMAT`].
     pub format: String,
-    /// [`STATEMENT_QUERY`].
+    /// The statement's name ([`crate::statement::Statement::name`]); kept as text so a
+    /// verifier can say what it does not know.
     pub statement: String,
     /// Hex SHA-256 of the verifying key.
     pub key_id: String,
@@ -49,9 +46,16 @@ pub struct Presentation {
     pub proof: String,
 }
 
+impl Presentation {
+    /// The statement it names, or an error naming the unknown one.
+    pub fn statement(&self) -> crate::Result<crate::statement::Statement> {
+        self.statement.parse()
+    }
+}
+
 impl PublicJson {
     /// Text form of typed public inputs.
-    pub fn from_public(p: &crate::query::QueryPublic) -> Self {
+    pub fn from_public(p: &crate::statement::PublicInputs) -> Self {
         use crate::field::to_hex;
         PublicJson {
             issuer_root: to_hex(&p.issuer_root),
@@ -65,9 +69,9 @@ impl PublicJson {
     }
 
     /// Parses the typed public inputs; the error names the field.
-    pub fn parse(&self) -> crate::Result<crate::query::QueryPublic> {
+    pub fn parse(&self) -> crate::Result<crate::statement::PublicInputs> {
         use crate::field::parse_hex;
-        Ok(crate::query::QueryPublic {
+        Ok(crate::statement::PublicInputs {
             issuer_root: parse_hex("issuer_root", &self.issuer_root)?,
             policy_hash: parse_hex("policy_hash", &self.policy_hash)?,
             as_of: crate::day::Day::parse("as_of", &self.as_of)?,

@@ -1,78 +1,18 @@
-//! The credential-query statement, natively: its public inputs, its witness, and
-//! [`check`], which evaluates every relation the circuit enforces and names the first that
+//! The credential-query statement, natively: its witness, and [`check`] (over the public
+//! inputs every statement shares, [`crate::statement::PublicInputs`]), which evaluates every relation the circuit enforces and names the first that
 //! fails. `healthzk-circuits::query` is its R1CS twin; tests require that they agree.
 
 use crate::{
     credential::Credential,
-    day::Day,
     field,
     holder::HolderSecret,
     merkle::MerklePath,
     policy::{CompiledPolicy, MAX_SET_CLAUSES},
     revocation::{RevocationOpening, REVOCATION_DEPTH},
-    Error, Fr, Result,
+    statement::PublicInputs,
+    Fr,
 };
 use std::fmt;
-
-/// Number of public inputs.
-pub const NUM_PUBLIC_INPUTS: usize = 7;
-
-/// Names of the public inputs, in circuit order.
-pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] =
-    ["issuer_root", "policy_hash", "as_of", "challenge", "scope", "nullifier", "revocation_root"];
-
-/// The statement's public inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueryPublic {
-    /// Root of the issuer's credential tree (anchored).
-    pub issuer_root: Fr,
-    /// Hash of the verifier's policy.
-    pub policy_hash: Fr,
-    /// The day the statement speaks of; the credential must not be expired on it.
-    pub as_of: Day,
-    /// The verifier's fresh nonce, bound into the proof.
-    pub challenge: Fr,
-    /// Verifier scope (e.g. an insurer's programme), encoded as a field element.
-    pub scope: Fr,
-    /// `Poseidon(holder_secret, scope)`.
-    pub nullifier: Fr,
-    /// Root of the issuer's revocation list (anchored, recent): the credential is not in it.
-    pub revocation_root: Fr,
-}
-
-impl QueryPublic {
-    /// The public inputs in circuit order: issuer_root, policy_hash, as_of, challenge, scope,
-    /// nullifier, revocation_root.
-    pub fn to_field_elements(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
-        [
-            self.issuer_root,
-            self.policy_hash,
-            Fr::from(self.as_of.0),
-            self.challenge,
-            self.scope,
-            self.nullifier,
-            self.revocation_root,
-        ]
-    }
-
-    /// Decodes circuit-order field elements (`as_of` must fit 32 bits).
-    pub fn from_field_elements(x: &[Fr; NUM_PUBLIC_INPUTS]) -> Result<Self> {
-        let as_of = field::to_u64(&x[2]).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| Error::TooWide {
-            field: "as_of".into(),
-            value: field::to_hex(&x[2]),
-            bits: 32,
-        })?;
-        Ok(QueryPublic {
-            issuer_root: x[0],
-            policy_hash: x[1],
-            as_of: Day(as_of),
-            challenge: x[3],
-            scope: x[4],
-            nullifier: x[5],
-            revocation_root: x[6],
-        })
-    }
-}
 
 /// Everything the prover knows.
 #[derive(Clone)]
@@ -155,7 +95,7 @@ impl fmt::Display for Unsatisfied {
 
 /// Evaluates every relation of the statement; `Err` names the first that fails, in the
 /// order of [`Unsatisfied`].
-pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::result::Result<(), Unsatisfied> {
+pub fn check(public: &PublicInputs, w: &QueryWitness, depth: usize) -> std::result::Result<(), Unsatisfied> {
     let c = &w.credential;
     if c.schema != w.policy.schema {
         return Err(Unsatisfied::Schema);
@@ -185,7 +125,7 @@ pub fn check(public: &QueryPublic, w: &QueryWitness, depth: usize) -> std::resul
 /// The relations every statement shares: holder binding, membership under the issuer root,
 /// non-revocation under the revocation root, and the nullifier.
 pub fn check_binding(
-    public: &QueryPublic,
+    public: &PublicInputs,
     c: &Credential,
     secret: &HolderSecret,
     path: &MerklePath,

@@ -1,6 +1,6 @@
 //! The score-threshold statement, natively: a credential in the issuer tree, bound to the
 //! holder, scores on the asserted side of a registered model's threshold. Same public inputs
-//! as the credential query ([`QueryPublic`]); the second one, `policy_hash`, carries the model
+//! as the credential query ([`PublicInputs`]); the second one, `policy_hash`, carries the model
 //! hash — for this statement the model *is* the verifier's policy. `healthzk-circuits::score`
 //! is the R1CS twin of [`check`].
 
@@ -9,8 +9,9 @@ use crate::{
     holder::HolderSecret,
     merkle::MerklePath,
     model::{EvalError, Model},
-    query::{check_binding, QueryPublic, Unsatisfied},
+    query::{check_binding, Unsatisfied},
     revocation::RevocationOpening,
+    statement::PublicInputs,
 };
 use std::fmt;
 
@@ -38,7 +39,7 @@ impl fmt::Debug for ScoreWitness {
 /// Evaluates every relation of the statement; `Err` names the first that fails: a model
 /// that does not validate, schema,
 /// holder, issuer root, revocation, nullifier, model hash, expiry, input widths and overflow, threshold.
-pub fn check(public: &QueryPublic, w: &ScoreWitness, depth: usize) -> Result<(), Unsatisfied> {
+pub fn check(public: &PublicInputs, w: &ScoreWitness, depth: usize) -> Result<(), Unsatisfied> {
     let c = &w.credential;
     if w.model.validate().is_err() {
         return Err(Unsatisfied::InvalidModel);

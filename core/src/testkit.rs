@@ -9,9 +9,10 @@ use crate::{
     merkle::MerkleTree,
     policy::Policy,
     presets,
-    query::{QueryPublic, QueryWitness, Unsatisfied},
+    query::{QueryWitness, Unsatisfied},
     revocation::{RevocationList, RevocationOpening},
-    Fr,
+    statement::PublicInputs,
+    vocab, Fr,
 };
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -58,7 +59,7 @@ impl Default for Spec {
 #[derive(Debug, Clone)]
 pub struct Scenario {
     /// Public inputs.
-    pub public: QueryPublic,
+    pub public: PublicInputs,
     /// Witness.
     pub witness: QueryWitness,
     /// The policy the verifier uses.
@@ -163,10 +164,10 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
     let secret = HolderSecret::random(&mut rng);
     let policy = presets::covid19_full();
     let mut s = spec.clone();
-    let mut disease = presets::SNOMED_COVID19;
+    let mut disease = vocab::SNOMED_COVID19;
     let mut product = presets::COVID19_APPROVED[spec.product % presets::COVID19_APPROVED.len()];
     match brk {
-        Some(Break::Disease) => disease = presets::SNOMED_YELLOW_FEVER,
+        Some(Break::Disease) => disease = vocab::SNOMED_YELLOW_FEVER,
         Some(Break::SeriesIncomplete) => s.dose_number = s.series_doses - 1,
         Some(Break::TooRecent) => s.days_before = 13,
         Some(Break::TooOld) => s.days_before = 271,
@@ -204,7 +205,7 @@ pub fn scenario(spec: &Spec, brk: Option<Break>, depth: usize) -> Scenario {
     let opening = opening_or_neighbour(&revocations, nonce);
     let compiled = policy.compile().expect("preset compiles");
     let scope = field::from_short_str("scope", "border:test").expect("short");
-    let mut public = QueryPublic {
+    let mut public = PublicInputs {
         issuer_root: tree.root(),
         policy_hash: compiled.hash(),
         as_of: s.as_of,
@@ -398,7 +399,7 @@ pub mod score {
         brk: Option<ScoreBreak>,
         depth: usize,
         seed: u64,
-    ) -> (QueryPublic, ScoreWitness) {
+    ) -> (PublicInputs, ScoreWitness) {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let secret = HolderSecret::random(&mut rng);
         let as_of = Day(20_000);
@@ -434,7 +435,7 @@ pub mod score {
         }
         let scope = field::from_short_str("scope", "insurer:test").expect("short");
         rng.fill_bytes(&mut b[1..]);
-        let mut public = QueryPublic {
+        let mut public = PublicInputs {
             issuer_root: tree.root(),
             // Unchecked: tests build out-of-width models to show the circuit refuses them.
             policy_hash: model.hash_unchecked().expect("known schema"),

@@ -15,7 +15,7 @@ use ark_groth16::VerifyingKey;
 use healthzk_core::{compact, day::Day, fhir, holder::HolderCommitment, presentation::Presentation, Fr};
 use healthzk_verifier::{
     bundle::{payload_sha256, BundleFile, Pin},
-    Expectations, QueryVerifier,
+    Expectations, Verifier,
 };
 use rand::SeedableRng;
 use std::sync::OnceLock;
@@ -54,19 +54,21 @@ pub fn proof(data: &[u8]) {
 /// Verifying-key files (`*.vk`): magic, statement byte, depth, compressed key with every point
 /// validated.
 pub fn verifying_key(data: &[u8]) {
-    use healthzk_prover::keys::{read_vk_for, STATEMENT_QUERY, STATEMENT_SCORE};
-    let _ = read_vk_for(STATEMENT_QUERY, data);
-    let _ = read_vk_for(STATEMENT_SCORE, data);
+    use healthzk_prover::keys::{read_any_vk, read_vk};
+    if let Ok((statement, vk, _, id)) = read_any_vk(data) {
+        let (again, _, id2) = read_vk(statement, data).expect("a key reads as its own statement");
+        assert!(again == vk && id2 == id, "reading by statement gives the same key");
+    }
 }
 
 /// A well-formed key no one has a trapdoor-free proof for: generators as every point.
-fn generator_verifier() -> &'static QueryVerifier {
-    static V: OnceLock<QueryVerifier> = OnceLock::new();
+fn generator_verifier() -> &'static Verifier {
+    static V: OnceLock<Verifier> = OnceLock::new();
     V.get_or_init(|| {
         let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
         let vk =
             VerifyingKey::<Bn254> { alpha_g1: g1, beta_g2: g2, gamma_g2: g2, delta_g2: g2, gamma_abc_g1: vec![g1; 8] };
-        QueryVerifier::new(&vk, [0u8; 32])
+        Verifier::new(healthzk_core::statement::Statement::CredentialQuery, &vk, [0u8; 32])
     })
 }
 
@@ -129,7 +131,7 @@ pub fn policy(data: &[u8]) {
 /// Model files (fixed-point score models) and scikit-learn exports: parse, validate, hash,
 /// quantize (no overflow in the fixed-point bounds, no NaN surprises).
 pub fn model(data: &[u8]) {
-    use healthzk_core::model::{Model, ModelImport};
+    use healthzk_core::model::{import::ModelImport, Model};
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(m) = Model::from_json(text) {
         if m.validate().is_ok() {

@@ -13,7 +13,8 @@ fn main() {
     let proof = healthzk_verifier::decode_proof(&bytes.to_hex()).unwrap();
     let vk = &prover.proving_key().vk;
     let pvk = prepare_verifying_key(vk);
-    let verifier = healthzk_verifier::QueryVerifier::new(vk, prover.key_id().0);
+    let verifier =
+        healthzk_verifier::Verifier::new(healthzk_core::statement::Statement::CredentialQuery, vk, prover.key_id().0);
     let x = s.public.to_field_elements();
     let n = 300;
     for _ in 0..3 {

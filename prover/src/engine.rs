@@ -2,7 +2,11 @@
 //! matrices synthesized once, optional fixed-base tables, and proof creation with
 //! [`crate::msm`].
 
-use crate::{msm, syn, KeyId, ProofBytes, ProveError};
+use crate::{
+    error::{syn, ProveError},
+    keys::KeyId,
+    msm,
+};
 use ark_bn254::{Bn254, Fr};
 use ark_ec::CurveGroup;
 use ark_ff::{PrimeField, UniformRand};
@@ -14,6 +18,8 @@ use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode, R1CS_PREDICATE_LABEL,
 };
+use ark_serialize::CanonicalSerialize;
+use healthzk_core::presentation::PROOF_BYTES;
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 
@@ -206,5 +212,33 @@ impl Engine {
         let b2 = b2_acc + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
         let c = a * s + b1 * r - pk.delta_g1 * (r * s) + l_acc + h_acc;
         Ok(Proof { a: a.into_affine(), b: b2.into_affine(), c: c.into_affine() })
+    }
+}
+
+/// A Groth16 proof in its 128-byte compressed form: A (G1) ‖ B (G2) ‖ C (G1).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ProofBytes(pub [u8; PROOF_BYTES]);
+
+impl std::fmt::Debug for ProofBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProofBytes({})", hex_prefix(&self.0))
+    }
+}
+
+fn hex_prefix(b: &[u8]) -> String {
+    hex::encode(&b[..8]) + "…"
+}
+
+impl ProofBytes {
+    /// Compresses an arkworks proof.
+    pub fn from_proof(p: &Proof<Bn254>) -> Self {
+        let mut v = Vec::with_capacity(PROOF_BYTES);
+        p.serialize_compressed(&mut v).expect("writing to a Vec cannot fail");
+        ProofBytes(v.try_into().expect("a compressed BN254 Groth16 proof is 128 bytes"))
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
     }
 }

@@ -1,26 +1,21 @@
-//! Key files and key ids.
+//! Key files and key ids (where they live in a directory is [`crate::keydir`]).
 //!
-//! - `credential-query.vk`: `HZKVK\x03`, statement byte, depth (u32 LE), then the verifying
-//!   key, arkworks-compressed. Its key id is SHA-256 of those compressed key bytes.
-//! - `credential-query.pk`: `HZKPK\x03`, statement byte, depth (u32 LE), key id (32 bytes),
-//!   SHA-256 of the body (32 bytes), then the proving key, arkworks-uncompressed. Loading
-//!   checks the body hash (a truncated or corrupted file is refused before parsing) and that
-//!   the key id recomputed from the embedded verifying key matches.
+//! - `*.vk`: `HZKVK\x03`, statement byte ([`Statement::code`]), depth (u32 LE), then the
+//!   verifying key, arkworks-compressed, every point validated on reading. Its key id is
+//!   SHA-256 of those compressed key bytes.
+//! - `*.pk`: `HZKPK\x03`, statement byte, depth (u32 LE), key id (32 bytes), SHA-256 of the
+//!   body (32 bytes), then the proving key, arkworks-uncompressed. Loading checks the body hash
+//!   (a truncated or corrupted file is refused before parsing) and that the key id recomputed
+//!   from the embedded verifying key matches.
 
 use ark_bn254::Bn254;
 use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use healthzk_core::statement::Statement;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use thiserror::Error;
 
-/// The verifying key type of every healthzk statement (Groth16 over BN254).
-pub type QueryVerifyingKey = VerifyingKey<Bn254>;
-
-/// Statement byte of the credential query.
-pub const STATEMENT_QUERY: u8 = 1;
-/// Statement byte of the score threshold.
-pub const STATEMENT_SCORE: u8 = 2;
 /// Version 3: issuer and set trees became quaternary, so version-2 keys (binary trees; and
 /// version 1 before them, whose circuit order differed) would load but never produce a
 /// verifying proof.
@@ -83,56 +78,46 @@ pub enum KeyError {
     Parse(String),
 }
 
-/// Encodes a credential-query verifying key file.
-pub fn write_vk(vk: &VerifyingKey<Bn254>, depth: u32) -> Vec<u8> {
-    write_vk_for(STATEMENT_QUERY, vk, depth)
-}
-
-/// Decodes a credential-query verifying key file.
-pub fn read_vk(bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyError> {
-    read_vk_for(STATEMENT_QUERY, bytes)
-}
-
-/// Encodes a credential-query proving key file.
-pub fn write_pk(pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
-    write_pk_for(STATEMENT_QUERY, pk, depth)
-}
-
-/// Decodes a credential-query proving key file (see [`read_pk_for`]).
-pub fn read_pk(bytes: &[u8], expected: Option<KeyId>) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
-    read_pk_for(STATEMENT_QUERY, bytes, expected)
-}
-
 /// Encodes a verifying key file of `statement`.
-pub fn write_vk_for(statement: u8, vk: &VerifyingKey<Bn254>, depth: u32) -> Vec<u8> {
+pub fn write_vk(statement: Statement, vk: &VerifyingKey<Bn254>, depth: u32) -> Vec<u8> {
     let mut out = VK_MAGIC.to_vec();
-    out.push(statement);
+    out.push(statement.code());
     out.extend_from_slice(&depth.to_le_bytes());
     vk.serialize_compressed(&mut out).expect("Vec write");
     out
 }
 
 /// Decodes a verifying key file of `statement`, validating every point (on curve, G2 subgroup).
-pub fn read_vk_for(statement: u8, bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyError> {
+pub fn read_vk(statement: Statement, bytes: &[u8]) -> Result<(VerifyingKey<Bn254>, u32, KeyId), KeyError> {
+    match read_any_vk(bytes)? {
+        (s, vk, depth, id) if s == statement => Ok((vk, depth, id)),
+        _ => Err(KeyError::BadMagic("verifying")),
+    }
+}
+
+/// Decodes a verifying key file of any statement (named by its statement byte), validating
+/// every point.
+pub fn read_any_vk(bytes: &[u8]) -> Result<(Statement, VerifyingKey<Bn254>, u32, KeyId), KeyError> {
     if bytes.len() < 11 {
         return Err(KeyError::Truncated);
     }
-    if &bytes[..6] != VK_MAGIC || bytes[6] != statement {
+    let statement = Statement::from_code(bytes[6]).filter(|_| &bytes[..6] == VK_MAGIC);
+    let Some(statement) = statement else {
         return Err(KeyError::BadMagic("verifying"));
-    }
+    };
     let depth = u32::from_le_bytes(bytes[7..11].try_into().expect("4 bytes"));
     let vk = VerifyingKey::<Bn254>::deserialize_with_mode(&bytes[11..], Compress::Yes, Validate::Yes)
         .map_err(|e| KeyError::Parse(e.to_string()))?;
     let id = KeyId::of(&vk);
-    Ok((vk, depth, id))
+    Ok((statement, vk, depth, id))
 }
 
 /// Encodes a proving key file of `statement`.
-pub fn write_pk_for(statement: u8, pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
+pub fn write_pk(statement: Statement, pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8> {
     let mut body = Vec::new();
     pk.serialize_uncompressed(&mut body).expect("Vec write");
     let mut out = PK_MAGIC.to_vec();
-    out.push(statement);
+    out.push(statement.code());
     out.extend_from_slice(&depth.to_le_bytes());
     out.extend_from_slice(&KeyId::of(&pk.vk).0);
     out.extend_from_slice(&Sha256::digest(&body));
@@ -143,11 +128,15 @@ pub fn write_pk_for(statement: u8, pk: &ProvingKey<Bn254>, depth: u32) -> Vec<u8
 /// Decodes a proving key file of `statement`. The body is hash-checked, then read without re-validating
 /// every point (it is the prover's own file; validating ~60k points would take seconds);
 /// `expected` pins the key id when the caller knows it.
-pub fn read_pk_for(statement: u8, bytes: &[u8], expected: Option<KeyId>) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
+pub fn read_pk(
+    statement: Statement,
+    bytes: &[u8],
+    expected: Option<KeyId>,
+) -> Result<(ProvingKey<Bn254>, u32), KeyError> {
     if bytes.len() < 75 {
         return Err(KeyError::Truncated);
     }
-    if &bytes[..6] != PK_MAGIC || bytes[6] != statement {
+    if &bytes[..6] != PK_MAGIC || bytes[6] != statement.code() {
         return Err(KeyError::BadMagic("proving"));
     }
     let depth = u32::from_le_bytes(bytes[7..11].try_into().expect("4 bytes"));

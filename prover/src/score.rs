@@ -1,25 +1,29 @@
 //! Proving the score-threshold statement. A [`ScoreProver`] serves one key: a model's
 //! (public weights) or a shape's (private weights).
 
-use crate::{engine::setup_circuit, Engine, KeyId, ProofBytes, ProveError};
+use crate::{
+    engine::{setup_circuit, Engine, ProofBytes},
+    error::{check_depth, ProveError},
+    keys::KeyId,
+};
 use ark_bn254::Bn254;
 use ark_groth16::ProvingKey;
 use healthzk_circuits::score::ScoreCircuit;
 pub use healthzk_circuits::score::Weights;
 use healthzk_core::{
-    presentation::{Presentation, PublicJson, PRESENTATION_FORMAT, STATEMENT_SCORE},
-    query::QueryPublic,
+    presentation::{Presentation, PublicJson, PRESENTATION_FORMAT},
     score::{check, ScoreWitness},
+    statement::{PublicInputs, Statement},
 };
 use rand::{CryptoRng, RngCore};
 
-/// Single-party setup for the score statement (development only, like [`crate::setup`]).
+/// Single-party setup for the score statement (development only, like [`crate::query::setup`]).
 pub fn setup<R: RngCore + CryptoRng>(
     depth: usize,
     weights: Weights,
     rng: &mut R,
 ) -> Result<ProvingKey<Bn254>, ProveError> {
-    crate::check_depth(depth)?;
+    check_depth(depth)?;
     setup_circuit(ScoreCircuit::blank(depth, weights), rng)
 }
 
@@ -34,7 +38,7 @@ pub struct ScoreProver {
 impl ScoreProver {
     /// Prepares a prover: synthesizes the circuit's matrices once.
     pub fn new(pk: ProvingKey<Bn254>, depth: usize, weights: Weights) -> Result<Self, ProveError> {
-        crate::check_depth(depth)?;
+        check_depth(depth)?;
         let engine = Engine::new(pk, ScoreCircuit::blank(depth, weights.clone()))?;
         Ok(ScoreProver { engine, depth, weights })
     }
@@ -42,6 +46,11 @@ impl ScoreProver {
     /// See [`Engine::with_fixed_base_tables`].
     pub fn with_fixed_base_tables(self) -> Self {
         ScoreProver { engine: self.engine.with_fixed_base_tables(), ..self }
+    }
+
+    /// The issuer-tree depth of this key.
+    pub fn depth(&self) -> usize {
+        self.depth
     }
 
     /// The key id.
@@ -63,7 +72,7 @@ impl ScoreProver {
     /// is refused with the reason.
     pub fn prove<R: RngCore + CryptoRng>(
         &self,
-        public: &QueryPublic,
+        public: &PublicInputs,
         witness: &ScoreWitness,
         rng: &mut R,
     ) -> Result<ProofBytes, ProveError> {
@@ -87,7 +96,7 @@ impl ScoreProver {
     /// Runs the prover without the native check (tests show forced proofs fail to verify).
     pub fn prove_unchecked<R: RngCore + CryptoRng>(
         &self,
-        public: &QueryPublic,
+        public: &PublicInputs,
         witness: &ScoreWitness,
         rng: &mut R,
     ) -> Result<ProofBytes, ProveError> {
@@ -101,10 +110,10 @@ impl ScoreProver {
     }
 
     /// A presentation for a proof (statement `score`; `policy_hash` carries the model hash).
-    pub fn wrap(&self, public: &QueryPublic, proof: ProofBytes) -> Presentation {
+    pub fn wrap(&self, public: &PublicInputs, proof: ProofBytes) -> Presentation {
         Presentation {
             format: PRESENTATION_FORMAT.into(),
-            statement: STATEMENT_SCORE.into(),
+            statement: Statement::ScoreThreshold.name().into(),
             key_id: self.engine.key_id.to_hex(),
             public: PublicJson::from_public(public),
             proof: proof.to_hex(),

@@ -7,12 +7,12 @@
 //! chain's roots are reconciled into SQLite, so a crash between the two loses nothing.
 
 use crate::{
-    error::{AppError, AppResult},
-    state::{now, write_durable, AppState, StartError},
+    error::{AppError, AppResult, Internal, StartError, Step},
+    state::{new_token, now, token_hash, AppState, IssuerHandle, IssuerState},
 };
-use healthzk_anchor::Account;
+use healthzk_anchor::{contracts::AnchoredRoot, Account};
 use healthzk_core::{
-    credential::{HolderPackage, PACKAGE_FORMAT},
+    credential::{CredentialRequest, HolderPackage, PACKAGE_FORMAT},
     day::Day,
     field,
     holder::HolderCommitment,
@@ -27,180 +27,162 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// One issuer's tree, its last anchored snapshot and its revocation list.
-pub(crate) struct IssuerState {
-    pub id: String,
-    pub account: Account,
-    pub country: Option<String>,
-    pub tree: MerkleTree,
-    /// The tree as of the latest anchored root (paths are served against it).
-    pub anchored: Option<MerkleTree>,
-    pub revocations: RevocationList,
-    /// The revocation root currently anchored.
-    pub anchored_revocation: Option<Fr>,
-    /// When the oldest unanchored credential was issued.
-    pub pending_since: Option<Instant>,
-}
-
-impl IssuerState {
-    fn pending(&self) -> u64 {
-        self.tree.len() - self.anchored.as_ref().map_or(0, |t| t.len())
-    }
-}
-
 fn issuer_key_path(state: &AppState, id: &str) -> PathBuf {
     state.cfg.data_dir.join("issuers").join(format!("{id}.key"))
 }
 
-fn parse_stored(what: &str, s: &str) -> Result<Fr, StartError> {
-    field::parse_hex(what, s).map_err(|e| StartError(format!("stored {what}: {e}")))
+fn parse_stored(what: &str, s: &str) -> Result<Fr, Internal> {
+    field::parse_hex(what, s).map_err(|e| Internal::Corrupt(format!("stored {what}: {e}")))
+}
+
+/// Records, for issuer `id`, every root the chain holds that SQLite missed (a crash between
+/// the chain transaction and the SQLite row), at the leaf count whose tree has that root.
+async fn reconcile(
+    state: &AppState,
+    id: &str,
+    leaves: &[Fr],
+    on_chain: &[AnchoredRoot],
+    current_rev: Option<Fr>,
+) -> Result<(), Internal> {
+    let recorded: Vec<(String, i64)> =
+        sqlx::query_as("SELECT root, leaf_count FROM anchors WHERE issuer = ?").bind(id).fetch_all(&state.db).await?;
+    let missing: Vec<_> =
+        on_chain.iter().filter(|r| !recorded.iter().any(|(root, _)| *root == field::to_hex(&r.root))).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut t = MerkleTree::new(state.cfg.depth)?;
+    for leaf in leaves {
+        t.append(*leaf)?;
+        if let Some(r) = missing.iter().find(|r| r.root == t.root()) {
+            tracing::warn!(issuer = %id, "recording an anchor the service had not recorded before a stop");
+            sqlx::query("INSERT OR IGNORE INTO anchors (issuer, root, leaf_count, revocation_root, anchored_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(id)
+                .bind(field::to_hex(&r.root))
+                .bind(t.len() as i64)
+                .bind(field::to_hex(&current_rev.unwrap_or_else(|| RevocationList::empty().root())))
+                .bind(r.anchored_at as i64)
+                .execute(&state.db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// One issuer's state, rebuilt from SQLite and reconciled with the chain.
+async fn load_issuer(state: &Arc<AppState>, id: String, country: Option<String>) -> Result<IssuerState, Internal> {
+    let account = Account::load(&issuer_key_path(state, &id))?;
+    let leaves: Vec<(String,)> = sqlx::query_as("SELECT commitment FROM leaves WHERE issuer = ? ORDER BY idx")
+        .bind(&id)
+        .fetch_all(&state.db)
+        .await?;
+    let leaves = leaves.iter().map(|(c,)| parse_stored("commitment", c)).collect::<Result<Vec<_>, _>>()?;
+    let revoked: Vec<(i64,)> = sqlx::query_as("SELECT nonce FROM revocations WHERE issuer = ? ORDER BY nonce")
+        .bind(&id)
+        .fetch_all(&state.db)
+        .await?;
+    let revocations = RevocationList::new(revoked.into_iter().map(|(n,)| n as u64).collect())?;
+
+    // The chain is authoritative for what was anchored: record any root SQLite missed.
+    let (on_chain, current_rev) = {
+        let st = Arc::clone(state);
+        let address = account.address();
+        tokio::task::spawn_blocking(move || -> Result<_, Internal> {
+            let mut c = st.chain.lock().unwrap();
+            let c = &mut *c;
+            let roots = c.registry.roots(c.chain.as_mut(), address)?;
+            let rev = c.registry.current_revocation_root(c.chain.as_mut(), address)?;
+            Ok((roots, rev))
+        })
+        .await??
+    };
+    reconcile(state, &id, &leaves, &on_chain, current_rev).await?;
+    let latest: Option<(i64,)> =
+        sqlx::query_as("SELECT leaf_count FROM anchors WHERE issuer = ? ORDER BY leaf_count DESC LIMIT 1")
+            .bind(&id)
+            .fetch_optional(&state.db)
+            .await?;
+    let depth = state.cfg.depth;
+    let tree = MerkleTree::from_leaves(depth, &leaves)?;
+    let anchored = match latest {
+        Some((n,)) => Some(MerkleTree::from_leaves(depth, &leaves[..n as usize])?),
+        None => None,
+    };
+    {
+        let mut trust = state.trust.write().unwrap();
+        for r in &on_chain {
+            if r.revoked_at.is_none() {
+                trust.roots.insert(r.root, id.clone());
+            }
+        }
+        if let Some(rev) = current_rev {
+            trust.revocation.insert(id.clone(), rev);
+        }
+    }
+    let mut st = IssuerState {
+        id,
+        account,
+        country,
+        pending_since: None,
+        tree,
+        anchored,
+        revocations,
+        anchored_revocation: current_rev,
+    };
+    st.pending_since = (st.pending() > 0).then(Instant::now);
+    Ok(st)
 }
 
 /// Rebuilds every issuer's state from SQLite, reconciled with the chain.
 pub(crate) async fn load_issuers(state: &Arc<AppState>) -> Result<(), StartError> {
-    let db_err = |e: sqlx::Error| StartError(format!("storage: {e}"));
     let rows: Vec<(String, Option<String>)> = sqlx::query_as("SELECT id, country FROM issuers ORDER BY created_at")
         .fetch_all(&state.db)
         .await
-        .map_err(db_err)?;
+        .step("storage")?;
     for (id, country) in rows {
-        let account =
-            Account::load(&issuer_key_path(state, &id)).map_err(|e| StartError(format!("issuer {id}: {e}")))?;
-        let leaves: Vec<(String,)> = sqlx::query_as("SELECT commitment FROM leaves WHERE issuer = ? ORDER BY idx")
-            .bind(&id)
-            .fetch_all(&state.db)
-            .await
-            .map_err(db_err)?;
-        let leaves = leaves.iter().map(|(c,)| parse_stored("commitment", c)).collect::<Result<Vec<_>, _>>()?;
-        let revoked: Vec<(i64,)> = sqlx::query_as("SELECT nonce FROM revocations WHERE issuer = ? ORDER BY nonce")
-            .bind(&id)
-            .fetch_all(&state.db)
-            .await
-            .map_err(db_err)?;
-        let revocations = RevocationList::new(revoked.into_iter().map(|(n,)| n as u64).collect())
-            .map_err(|e| StartError(format!("issuer {id} revocations: {e}")))?;
-
-        // The chain is authoritative for what was anchored: record any root SQLite missed.
-        let (on_chain, current_rev) = {
-            let mut c = state.chain.lock().unwrap();
-            let c = &mut *c;
-            let roots = c.registry.roots(&mut c.chain, account.address()).map_err(|e| StartError(e.to_string()))?;
-            let rev = c
-                .registry
-                .current_revocation_root(&mut c.chain, account.address())
-                .map_err(|e| StartError(e.to_string()))?;
-            (roots, rev)
-        };
-        let recorded: Vec<(String, i64)> = sqlx::query_as("SELECT root, leaf_count FROM anchors WHERE issuer = ?")
-            .bind(&id)
-            .fetch_all(&state.db)
-            .await
-            .map_err(db_err)?;
-        let missing: Vec<_> =
-            on_chain.iter().filter(|r| !recorded.iter().any(|(root, _)| *root == field::to_hex(&r.root))).collect();
-        let depth = state.cfg.depth;
-        let tree_err = |e: healthzk_core::Error| StartError(format!("issuer {id} tree: {e}"));
-        if !missing.is_empty() {
-            let mut t = MerkleTree::new(depth).map_err(tree_err)?;
-            for leaf in &leaves {
-                t.append(*leaf).map_err(tree_err)?;
-                if let Some(r) = missing.iter().find(|r| r.root == t.root()) {
-                    tracing::warn!(issuer = %id, "recording an anchor the service had not recorded before a stop");
-                    sqlx::query("INSERT OR IGNORE INTO anchors (issuer, root, leaf_count, revocation_root, anchored_at) VALUES (?, ?, ?, ?, ?)")
-                        .bind(&id)
-                        .bind(field::to_hex(&r.root))
-                        .bind(t.len() as i64)
-                        .bind(field::to_hex(&current_rev.unwrap_or_else(|| RevocationList::empty().root())))
-                        .bind(r.anchored_at as i64)
-                        .execute(&state.db)
-                        .await
-                        .map_err(db_err)?;
-                }
-            }
-        }
-        let latest: Option<(i64,)> =
-            sqlx::query_as("SELECT leaf_count FROM anchors WHERE issuer = ? ORDER BY leaf_count DESC LIMIT 1")
-                .bind(&id)
-                .fetch_optional(&state.db)
-                .await
-                .map_err(db_err)?;
-        let tree = MerkleTree::from_leaves(depth, &leaves).map_err(tree_err)?;
-        let anchored = match latest {
-            Some((n,)) => Some(MerkleTree::from_leaves(depth, &leaves[..n as usize]).map_err(tree_err)?),
-            None => None,
-        };
-        {
-            let mut trust = state.trust.write().unwrap();
-            for r in &on_chain {
-                if r.revoked_at.is_none() {
-                    trust.roots.insert(r.root, id.clone());
-                }
-            }
-            if let Some(rev) = current_rev {
-                trust.revocation.insert(id.clone(), rev);
-            }
-        }
-        let mut st = IssuerState {
-            id: id.clone(),
-            account,
-            country,
-            pending_since: None,
-            tree,
-            anchored,
-            revocations,
-            anchored_revocation: current_rev,
-        };
-        st.pending_since = (st.pending() > 0).then(Instant::now);
+        let st = load_issuer(state, id.clone(), country).await.step(format!("issuer {id}"))?;
         state.issuers.write().unwrap().insert(id, Arc::new(tokio::sync::Mutex::new(st)));
     }
     Ok(())
 }
 
 /// The issuer's state, or 404.
-pub(crate) fn issuer(state: &AppState, id: &str) -> AppResult<Arc<tokio::sync::Mutex<IssuerState>>> {
-    state.issuers.read().unwrap().get(id).cloned().ok_or_else(|| AppError::not_found(format!("unknown issuer {id:?}")))
+pub(crate) fn issuer(state: &AppState, id: &str) -> AppResult<IssuerHandle> {
+    state.issuer(id).ok_or_else(|| AppError::not_found(format!("unknown issuer {id:?}")))
 }
 
-/// Creates an issuer: a chain account (accredited on the registry) and a bearer token.
-pub(crate) async fn create_issuer(
-    state: &Arc<AppState>,
-    name: &str,
-    country: Option<String>,
-) -> AppResult<(String, String, String)> {
-    let id = format!("iss_{}", &crate::state::new_token("x")[2..14]);
-    let token = crate::state::new_token("hzki");
+/// A new issuer: its id, chain address and bearer token (shown once).
+pub(crate) struct NewIssuer {
+    pub id: String,
+    pub address: String,
+    pub token: String,
+}
+
+/// Creates an issuer: a chain account (accredited on the registry, and funded where gas
+/// costs) and a bearer token.
+pub(crate) async fn create_issuer(state: &Arc<AppState>, name: &str, country: Option<String>) -> AppResult<NewIssuer> {
+    let id = format!("iss_{}", &new_token("x")[2..14]);
+    let token = new_token("hzki");
     let account = Account::random();
     let path = issuer_key_path(state, &id);
     let a = account.clone();
-    tokio::task::spawn_blocking(move || {
-        a.save(&path)?;
-        // The key file's directory entry must survive a crash too.
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| healthzk_anchor::Error::Io { path: dir.display().to_string(), source: e })?;
-        }
-        Ok::<_, healthzk_anchor::Error>(())
-    })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(move || a.save(&path)).await??;
     let st = Arc::clone(state);
-    let addr = account.address();
-    tokio::task::spawn_blocking(move || {
+    let a = account.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), Internal> {
         let mut c = st.chain.lock().unwrap();
         let c = &mut *c;
-        c.registry.accredit_issuer(&mut c.chain, &c.owner, addr)
+        c.registry.accredit_issuer(c.chain.as_mut(), &c.owner, a.address())?;
+        c.fund(&a)
     })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)?;
+    .await??;
+    let address = account.address();
     sqlx::query("INSERT INTO issuers (id, name, country, address, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(&id)
         .bind(name)
         .bind(&country)
-        .bind(addr.to_string())
-        .bind(hex::encode(crate::state::token_hash(&token)))
+        .bind(address.to_string())
+        .bind(hex::encode(token_hash(&token)))
         .bind(now() as i64)
         .execute(&state.db)
         .await?;
@@ -208,15 +190,15 @@ pub(crate) async fn create_issuer(
         id: id.clone(),
         account,
         country,
-        tree: MerkleTree::new(state.cfg.depth).map_err(AppError::internal)?,
+        tree: MerkleTree::new(state.cfg.depth).map_err(Internal::from)?,
         anchored: None,
         revocations: RevocationList::empty(),
         anchored_revocation: None,
         pending_since: None,
     };
     state.issuers.write().unwrap().insert(id.clone(), Arc::new(tokio::sync::Mutex::new(st)));
-    tracing::info!(issuer = %id, address = %addr, "issuer created and accredited");
-    Ok((id, addr.to_string(), token))
+    tracing::info!(issuer = %id, %address, "issuer created and accredited");
+    Ok(NewIssuer { id, address: address.to_string(), token })
 }
 
 /// What issuing returns.
@@ -231,13 +213,12 @@ pub(crate) struct Issued {
 /// Issues one credential: commit, encrypt the package to the holder, store durably, append.
 pub(crate) async fn issue(
     state: &Arc<AppState>,
-    issuer_id: &str,
-    request: healthzk_core::credential::CredentialRequest,
+    handle: &IssuerHandle,
+    request: CredentialRequest,
     holder: HolderCommitment,
     holder_key: &str,
     today: Day,
 ) -> AppResult<Issued> {
-    let handle = issuer(state, issuer_id)?;
     let mut st = handle.lock().await;
     let index = st.tree.len();
     let credential =
@@ -249,22 +230,19 @@ pub(crate) async fn issue(
         format: PACKAGE_FORMAT.into(),
         credential,
         depth: tree.depth(),
-        path: tree.path(index).map_err(AppError::internal)?,
+        path: tree.path(index).map_err(Internal::from)?,
         issuer_root: tree.root(),
     };
-    let mut plain = serde_json::to_vec(&package).map_err(AppError::internal)?;
+    let mut plain = serde_json::to_vec(&package)?;
     let blob = crate::sealed::seal(holder_key, &plain, &mut OsRng).map_err(|e| AppError::invalid(e.to_string()));
     zeroize::Zeroize::zeroize(&mut plain);
     let blob = blob?;
     let blob_id = crate::sealed::blob_id(&blob);
     let path = blob_path(state, &blob_id);
     let b = blob.clone();
-    tokio::task::spawn_blocking(move || write_durable(&path, &b, 0o644))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(move || healthzk_durable::write(&path, &b, healthzk_durable::PUBLIC)).await??;
     sqlx::query("INSERT INTO leaves (issuer, idx, commitment, blob_id, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(issuer_id)
+        .bind(&st.id)
         .bind(index as i64)
         .bind(field::to_hex(&commitment))
         .bind(&blob_id)
@@ -285,6 +263,7 @@ pub(crate) async fn issue(
     Ok(Issued { index, commitment, blob_id, blob, issuer_root: root })
 }
 
+/// Where a blob's file lives: `blobs/<first two hex digits>/<id>`.
 pub(crate) fn blob_path(state: &AppState, id: &str) -> PathBuf {
     state.cfg.data_dir.join("blobs").join(&id[..2]).join(id)
 }
@@ -299,8 +278,7 @@ pub(crate) struct Anchored {
 }
 
 /// Anchors the issuer's current root (and its revocation root if it changed).
-pub(crate) async fn anchor(state: &Arc<AppState>, issuer_id: &str) -> AppResult<Anchored> {
-    let handle = issuer(state, issuer_id)?;
+pub(crate) async fn anchor(state: &Arc<AppState>, handle: &IssuerHandle) -> AppResult<Anchored> {
     let mut st = handle.lock().await;
     let rev_root = st.revocations.root();
     let root = st.tree.root();
@@ -315,24 +293,24 @@ pub(crate) async fn anchor(state: &Arc<AppState>, issuer_id: &str) -> AppResult<
     }
     let account = st.account.clone();
     let s2 = Arc::clone(state);
-    let stamp = tokio::task::spawn_blocking(move || -> Result<u64, healthzk_anchor::Error> {
+    let stamp = tokio::task::spawn_blocking(move || -> Result<u64, Internal> {
         let mut c = s2.chain.lock().unwrap();
         let c = &mut *c;
+        c.fund(&account)?;
         let mut t = 0;
         if !root_done {
-            t = c.registry.anchor_root(&mut c.chain, &account, &root)?.block_timestamp;
+            t = c.registry.anchor_root(c.chain.as_mut(), &account, &root)?.block_timestamp;
         }
         if !rev_done {
-            t = c.registry.anchor_revocation_root(&mut c.chain, &account, &rev_root)?.block_timestamp;
+            t = c.registry.anchor_revocation_root(c.chain.as_mut(), &account, &rev_root)?.block_timestamp;
         }
         Ok(t)
     })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)?;
+    .await??;
+    let issuer_id = st.id.clone();
     if !root_done {
         sqlx::query("INSERT OR IGNORE INTO anchors (issuer, root, leaf_count, revocation_root, anchored_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(issuer_id)
+            .bind(&issuer_id)
             .bind(field::to_hex(&root))
             .bind(leaf_count as i64)
             .bind(field::to_hex(&rev_root))
@@ -347,9 +325,9 @@ pub(crate) async fn anchor(state: &Arc<AppState>, issuer_id: &str) -> AppResult<
     {
         let mut trust = state.trust.write().unwrap();
         if !root_done {
-            trust.roots.insert(root, issuer_id.to_string());
+            trust.roots.insert(root, issuer_id.clone());
         }
-        trust.revocation.insert(issuer_id.to_string(), rev_root);
+        trust.revocation.insert(issuer_id.clone(), rev_root);
     }
     tracing::info!(issuer = %issuer_id, leaf_count, "anchored");
     Ok(Anchored { root, leaf_count, revocation_root: rev_root, anchored_at: stamp, already: false })
@@ -363,7 +341,7 @@ pub(crate) async fn anchored_path(state: &AppState, issuer_id: &str, index: u64)
         return Err(AppError::not_found(format!("issuer {issuer_id:?} has no credential #{index}")));
     }
     match &st.anchored {
-        Some(t) if index < t.len() => Ok((t.path(index).map_err(AppError::internal)?, t.root())),
+        Some(t) if index < t.len() => Ok((t.path(index).map_err(Internal::from)?, t.root())),
         _ => Err(AppError::conflict(format!(
             "credential #{index} is not anchored yet; the issuer anchors every {} credentials or {} s (or on POST …/anchor)",
             state.cfg.anchor_every, state.cfg.anchor_interval_secs
@@ -372,26 +350,25 @@ pub(crate) async fn anchored_path(state: &AppState, issuer_id: &str, index: u64)
 }
 
 /// Revokes credential `index` (its nonce); the new revocation root is anchored at once.
-pub(crate) async fn revoke(state: &Arc<AppState>, issuer_id: &str, index: u64) -> AppResult<Fr> {
+pub(crate) async fn revoke(state: &Arc<AppState>, handle: &IssuerHandle, index: u64) -> AppResult<Fr> {
     {
-        let handle = issuer(state, issuer_id)?;
         let mut st = handle.lock().await;
         if index >= st.tree.len() {
-            return Err(AppError::not_found(format!("issuer {issuer_id:?} has no credential #{index}")));
+            return Err(AppError::not_found(format!("issuer {:?} has no credential #{index}", st.id)));
         }
         if st.revocations.is_revoked(index) {
             return Err(AppError::conflict(format!("credential #{index} is already revoked")));
         }
         let list = st.revocations.with(index).map_err(|e| AppError::invalid(e.to_string()))?;
         sqlx::query("INSERT INTO revocations (issuer, nonce, revoked_at) VALUES (?, ?, ?)")
-            .bind(issuer_id)
+            .bind(&st.id)
             .bind(index as i64)
             .bind(now() as i64)
             .execute(&state.db)
             .await?;
         st.revocations = list;
     }
-    Ok(anchor(state, issuer_id).await?.revocation_root)
+    Ok(anchor(state, handle).await?.revocation_root)
 }
 
 /// Anchors issuers whose unanchored credentials reached the count or the age limit.
@@ -408,7 +385,7 @@ pub(crate) async fn anchor_loop(state: Arc<AppState>) {
                 (st.id.clone(), pending > 0 && (pending >= state.cfg.anchor_every || old))
             };
             if due {
-                if let Err(e) = anchor(&state, &id).await {
+                if let Err(e) = anchor(&state, &h).await {
                     tracing::error!(issuer = %id, error = %e.message, "scheduled anchoring failed");
                 }
             }

@@ -1,27 +1,36 @@
 //! healthzk-service: the HTTP API hospitals, holders' apps, border systems and insurers talk
 //! to. It owns the issuers' trees (SQLite through sqlx, plus an in-memory copy rebuilt at
 //! start), the holders' encrypted packages (content-addressed files), anchoring on the chain
-//! (the embedded EVM in the data dir), a bounded queue of proof jobs run on a rayon pool, and
-//! the verifiers' challenges and nullifiers.
+//! (the embedded EVM in the data dir, or a JSON-RPC node), a bounded queue of proof jobs run on
+//! a rayon pool, and the verifiers' challenges and nullifiers.
+//!
+//! Layers, each depending only on those below it: [`http`] (routes, extractors, layers) →
+//! `issuance`, `proving`, `verifying` (what the service does) → `registry` (policies and
+//! models), `state` (shared state), `chain` (the chain behind one interface) → [`error`],
+//! [`config`], `metrics`, [`sealed`]. `start` builds the state.
 //!
 //! Nothing depends on this crate. It must never store or log a record value, a holder secret
 //! or a patient identifier: records arrive as FHIR, become commitments, and leave encrypted to
 //! the holder.
 #![deny(missing_docs)]
 
+mod chain;
 pub mod config;
 pub mod error;
+mod http;
 mod issuance;
 mod metrics;
 mod proving;
-mod routes;
+mod registry;
 pub mod sealed;
+mod start;
 mod state;
 mod verifying;
 
 pub use config::Config;
-pub use routes::{app, ROUTES};
-pub use state::{AppState, StartError};
+pub use error::StartError;
+pub use http::{app, routes};
+pub use state::AppState;
 
 use std::{net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
@@ -31,17 +40,20 @@ use tokio::net::TcpListener;
 pub async fn serve(cfg: Config, on_ready: impl FnOnce(SocketAddr)) -> Result<(), StartError> {
     let listen = cfg.listen;
     // Start first, then listen: no client waits on a socket while keys load.
-    let state = AppState::start(cfg).await?;
-    let listener =
-        TcpListener::bind(listen).await.map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
+    let state = start::start(cfg).await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| StartError::Failed { step: format!("cannot listen on {listen}"), source: Box::new(e.into()) })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Failed { step: "listening".into(), source: Box::new(e.into()) })?;
     let anchorer = tokio::spawn(issuance::anchor_loop(Arc::clone(&state)));
     tracing::info!(%addr, "healthzk service listening");
     on_ready(addr);
     axum::serve(listener, app(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| StartError(format!("server: {e}")))?;
+        .map_err(|e| StartError::Failed { step: "server".into(), source: Box::new(e.into()) })?;
     anchorer.abort();
     tracing::info!("healthzk service stopped");
     Ok(())

@@ -6,8 +6,9 @@
 //! only. SQLite keeps a job's status and, when done, its presentation (public by design).
 
 use crate::{
-    error::{AppError, AppResult},
-    state::{now, AppState},
+    error::{AppError, AppResult, Internal},
+    registry::{resolve_target, TargetKind},
+    state::{new_token, now, today, AppState},
 };
 use healthzk_core::{
     credential::{HolderPackage, PACKAGE_FORMAT},
@@ -15,9 +16,10 @@ use healthzk_core::{
     field,
     holder::HolderSecret,
     policy::Policy,
-    presentation::{Presentation, STATEMENT_QUERY, STATEMENT_SCORE},
-    query::{QueryPublic, QueryWitness},
+    presentation::Presentation,
+    query::QueryWitness,
     score::ScoreWitness,
+    statement::{PublicInputs, Statement},
     Fr,
 };
 use rand::rngs::OsRng;
@@ -62,21 +64,17 @@ impl Drop for ProveRequest {
 
 /// A statement ready to prove.
 pub(crate) enum Job {
-    Query(QueryPublic, Box<QueryWitness>),
-    Score(QueryPublic, Box<ScoreWitness>),
+    Query(PublicInputs, Box<QueryWitness>),
+    Score(PublicInputs, Box<ScoreWitness>),
 }
 
 impl Job {
-    pub fn statement(&self) -> &'static str {
+    pub fn statement(&self) -> Statement {
         match self {
-            Job::Query(..) => STATEMENT_QUERY,
-            Job::Score(..) => STATEMENT_SCORE,
+            Job::Query(..) => Statement::CredentialQuery,
+            Job::Score(..) => Statement::ScoreThreshold,
         }
     }
-}
-
-pub(crate) fn today() -> Day {
-    Day((now() / 86_400) as u32)
 }
 
 fn fr(name: &str, s: &str) -> AppResult<Fr> {
@@ -118,7 +116,7 @@ pub(crate) async fn prepare(state: &Arc<AppState>, req: ProveRequest) -> AppResu
         .opening(pkg.credential.revocation_nonce)
         .ok_or_else(|| AppError::invalid("package: the credential is revoked"))?;
     let nullifier = secret.nullifier(scope);
-    let mut public = QueryPublic {
+    let mut public = PublicInputs {
         issuer_root,
         policy_hash: Fr::from(0u64),
         as_of,
@@ -128,19 +126,14 @@ pub(crate) async fn prepare(state: &Arc<AppState>, req: ProveRequest) -> AppResu
         revocation_root: list.root(),
     };
     let credential = pkg.credential.clone();
-    let target = crate::routes::resolve_target(
-        state,
-        req.policy.as_ref(),
-        req.policy_hash.as_deref(),
-        req.model_hash.as_deref(),
-    )
-    .await?;
+    let target =
+        resolve_target(state, req.policy.as_ref(), req.policy_hash.as_deref(), req.model_hash.as_deref()).await?;
     public.policy_hash = target.hash;
     Ok(match target.kind {
-        crate::routes::TargetKind::Query(policy) => {
+        TargetKind::Query(policy) => {
             Job::Query(public, Box::new(QueryWitness { credential, secret, path, revocation, policy: *policy }))
         }
-        crate::routes::TargetKind::Score(model) => {
+        TargetKind::Score(model) => {
             Job::Score(public, Box::new(ScoreWitness { credential, secret, path, revocation, model: *model }))
         }
     })
@@ -177,7 +170,7 @@ pub(crate) fn release(state: &AppState, n: usize) {
 /// Why a job failed: the statement is false (the client's problem) or the service failed.
 pub(crate) enum JobError {
     Unsatisfied(String),
-    Internal(String),
+    Internal(Internal),
 }
 
 /// Runs a job (with a reserved slot) on the prover pool; the slot is released when it ends.
@@ -191,7 +184,7 @@ pub(crate) async fn run(state: &Arc<AppState>, job: Job) -> Result<Presentation,
             Job::Query(public, w) => st.query_prover.present(&public, &w, &mut OsRng),
             Job::Score(public, w) => match st.score_prover(w.model.shape()) {
                 Ok(p) => p.prove(&public, &w, &mut OsRng).map(|proof| p.wrap(&public, proof)),
-                Err(e) => Err(healthzk_prover::ProveError::WrongKey(e)),
+                Err(e) => Err(healthzk_prover::ProveError::WrongKey(e.to_string())),
             },
         };
         let out = match out {
@@ -199,21 +192,21 @@ pub(crate) async fn run(state: &Arc<AppState>, job: Job) -> Result<Presentation,
             Err(healthzk_prover::ProveError::Unsatisfied(u)) => {
                 Err(JobError::Unsatisfied(format!("the statement does not hold: {u}")))
             }
-            Err(e) => Err(JobError::Internal(e.to_string())),
+            Err(e) => Err(JobError::Internal(e.into())),
         };
-        st.metrics.proof(statement, if out.is_ok() { "done" } else { "failed" }, t.elapsed().as_secs_f64());
+        st.metrics.proof(statement.name(), if out.is_ok() { "done" } else { "failed" }, t.elapsed().as_secs_f64());
         release(&st, 1);
         let _ = tx.send(out);
     });
-    rx.await.unwrap_or_else(|_| Err(JobError::Internal("prover thread ended".into())))
+    rx.await.unwrap_or_else(|_| Err(JobError::Internal(Internal::Stopped("the prover thread ended"))))
 }
 
 /// Records a new async job.
-pub(crate) async fn record_job(state: &AppState, statement: &str) -> AppResult<String> {
-    let id = format!("job_{}", &crate::state::new_token("x")[2..26]);
+pub(crate) async fn record_job(state: &AppState, statement: Statement) -> AppResult<String> {
+    let id = format!("job_{}", &new_token("x")[2..26]);
     sqlx::query("INSERT INTO jobs (id, statement, status, created_at) VALUES (?, ?, 'queued', ?)")
         .bind(&id)
-        .bind(statement)
+        .bind(statement.name())
         .bind(now() as i64)
         .execute(&state.db)
         .await?;
@@ -226,8 +219,8 @@ pub(crate) async fn run_recorded(state: Arc<AppState>, id: String, job: Job) {
     let (status, result, error) = match run(&state, job).await {
         Ok(p) => ("done", serde_json::to_string(&p).ok(), None),
         Err(JobError::Unsatisfied(m)) => ("failed", None, Some(m)),
-        Err(JobError::Internal(m)) => {
-            tracing::error!(job = %id, error = %m, "proof job failed");
+        Err(JobError::Internal(e)) => {
+            tracing::error!(job = %id, error = %e, "proof job failed");
             ("failed", None, Some("internal error (logged on the server)".to_string()))
         }
     };

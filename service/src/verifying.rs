@@ -5,12 +5,12 @@
 //! the scope is refused).
 
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Internal},
     state::{now, AppState},
 };
 use ark_bn254::Bn254;
 use ark_groth16::Proof;
-use healthzk_core::{field, presentation::Presentation, query::QueryPublic, Fr};
+use healthzk_core::{field, presentation::Presentation, statement::PublicInputs, Fr};
 use healthzk_verifier::{Expectations, Rejection};
 use serde::Serialize;
 use std::sync::Arc;
@@ -51,7 +51,7 @@ async fn challenge_row(state: &AppState, challenge: &Fr) -> AppResult<Option<Cha
     Ok(match row {
         None => None,
         Some((p, statement, scope, one, exp, used)) => Some(ChallengeRow {
-            policy_hash: field::parse_hex("stored policy_hash", &p).map_err(AppError::internal)?,
+            policy_hash: field::parse_hex("stored policy_hash", &p).map_err(Internal::from)?,
             statement,
             scope,
             one_per_holder: one,
@@ -62,7 +62,7 @@ async fn challenge_row(state: &AppState, challenge: &Fr) -> AppResult<Option<Cha
 }
 
 /// A presentation that passed every check but the Groth16 one.
-type Checked = (QueryPublic, Proof<Bn254>, Arc<healthzk_verifier::QueryVerifier>, ChallengeRow);
+type Checked = (PublicInputs, Proof<Bn254>, Arc<healthzk_verifier::Verifier>, ChallengeRow);
 
 /// Everything but the Groth16 check: format, challenge, roots, window. Returns the parsed
 /// public inputs, the proof and the challenge's terms, or the verdict.
@@ -93,7 +93,7 @@ async fn precheck(state: &AppState, p: &Presentation) -> AppResult<Result<Checke
     let Some(verifier) = state.verifiers.read().unwrap().get(&p.key_id).cloned() else {
         return Ok(Err(Outcome::rejected(state, "key", format!("unknown key id {}", p.key_id))));
     };
-    let scope = field::from_short_str("scope", &row.scope).map_err(AppError::internal)?;
+    let scope = field::from_short_str("scope", &row.scope).map_err(Internal::from)?;
     let (roots, revocation) = {
         let trust = state.trust.read().unwrap();
         match trust.roots.get(&public.issuer_root) {
@@ -101,7 +101,7 @@ async fn precheck(state: &AppState, p: &Presentation) -> AppResult<Result<Checke
             None => (vec![], vec![]),
         }
     };
-    let today = crate::proving::today();
+    let today = crate::state::today();
     let tol = state.cfg.tolerance_days as i64;
     let e = Expectations {
         policy_hash: row.policy_hash,
@@ -132,7 +132,7 @@ fn rejection(state: &AppState, r: Rejection) -> Outcome {
 }
 
 /// Consumes the challenge and records the nullifier; the verdict.
-async fn settle(state: &AppState, public: &QueryPublic, row: &ChallengeRow) -> AppResult<Outcome> {
+async fn settle(state: &AppState, public: &PublicInputs, row: &ChallengeRow) -> AppResult<Outcome> {
     let mut tx = state.db.begin().await?;
     let used = sqlx::query("UPDATE challenges SET used_at = ? WHERE challenge = ? AND used_at IS NULL")
         .bind(now() as i64)
@@ -169,9 +169,7 @@ pub(crate) async fn verify_one(state: &Arc<AppState>, p: &Presentation) -> AppRe
         Ok(x) => x,
         Err(o) => return Ok(o),
     };
-    let ok = tokio::task::spawn_blocking(move || verifier.verify_proof(&public, &proof).map(|_| public))
-        .await
-        .map_err(AppError::internal)?;
+    let ok = tokio::task::spawn_blocking(move || verifier.verify_proof(&public, &proof).map(|_| public)).await?;
     match ok {
         Ok(public) => settle(state, &public, &row).await,
         Err(r) => Ok(rejection(state, r)),
@@ -204,9 +202,7 @@ pub(crate) async fn verify_batch(state: &Arc<AppState>, ps: &[Presentation]) -> 
     for (_, members) in groups {
         let v = Arc::clone(&pending[members[0]].1 .2);
         let items: Vec<_> = members.iter().map(|&k| (pending[k].1 .0, pending[k].1 .1.clone())).collect();
-        let failed = tokio::task::spawn_blocking(move || v.verify_proof_batch(&items, &mut rand::rngs::OsRng))
-            .await
-            .map_err(AppError::internal)?;
+        let failed = tokio::task::spawn_blocking(move || v.verify_proof_batch(&items, &mut rand::rngs::OsRng)).await?;
         if let Err(idx) = failed {
             for j in idx {
                 bad[members[j]] = true;

@@ -6,6 +6,7 @@
 #[path = "../support/hardhat.rs"]
 mod hardhat;
 
+mod architecture;
 mod chain_rpc;
 mod circomlibjs;
 mod cli;

@@ -425,7 +425,7 @@ fn whole_flow_over_tcp_fhir_to_verdict_with_replays_refused() {
         "{metrics}"
     );
     let doc = s.ok("GET", "/openapi.json", None, None, 200);
-    for (method, path) in healthzk_service::ROUTES {
+    for (method, path) in healthzk_service::routes() {
         assert!(doc["paths"][path][method.to_lowercase()].is_object(), "{method} {path} is not documented");
     }
 
@@ -779,4 +779,59 @@ fn kill_9_during_issuance_loses_no_acknowledged_credential_or_anchor() {
     // New credentials continue after the acknowledged ones (no index reused).
     let next = issue(&s, &issuer, &token, &alice, immunization(&day(-30)));
     assert!(next["index"].as_u64().unwrap() >= acked.len() as u64);
+}
+
+/// The service with its chain behind `--rpc-url`: a Hardhat 2 node on 127.0.0.1 (pinned in
+/// tests/js, installed by the test command; never skipped). The registry is deployed there at
+/// first start by the owner key given; a new issuer's account (which holds no ether on the
+/// node) is funded by the owner; its root is anchored on the node — the CLI reads it from the
+/// node — and a holder proves and is accepted; after a restart the service finds its registry
+/// again on the node.
+#[test]
+fn serves_with_its_chain_on_a_json_rpc_node() {
+    let node = crate::hardhat::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js"));
+    let dir = tempfile::tempdir().unwrap();
+    let owner_key = dir.path().join("owner.key");
+    std::fs::write(&owner_key, crate::hardhat::HARDHAT_KEYS[0]).unwrap();
+    let data = dir.path().join("data");
+    let rpc = ["--rpc-url", node.url.as_str(), "--chain-key-file", owner_key.to_str().unwrap()];
+    let extra = [&rpc[..], &["--anchor-every", "100", "--anchor-interval", "0"]].concat();
+    let s = Server::start(&data, &extra);
+    let (issuer, token) = new_issuer(&s, "Klinikum Süd");
+    let address = s.ok("GET", "/v1/issuers", None, None, 200)["issuers"][0]["address"].as_str().unwrap().to_string();
+    let alice = holder(dir.path(), "alice.json");
+    let vax = issue(&s, &issuer, &token, &alice, immunization(&day(-30)));
+    let a = s.ok("POST", &format!("/v1/issuers/{issuer}/anchor"), Some(&token), None, 200);
+    assert_eq!(a["root"], vax["issuer_root"]);
+    assert_eq!(a["already_anchored"], false);
+
+    // The node holds the root: the CLI, pointed at the same node and the service's
+    // deployments, lists it as accepted.
+    let chain_dir = data.join("chain");
+    let roots =
+        cli(&["roots", "--rpc-url", &node.url, "--chain", chain_dir.to_str().unwrap(), "--issuer-address", &address]);
+    assert_eq!(roots.lines().count(), 1, "{roots}");
+    assert!(roots.starts_with(vax["issuer_root"].as_str().unwrap()) && roots.ends_with("accepted"), "{roots}");
+
+    // Prove and verify through the service, against roots it mirrors from the node.
+    let pkg = open_package(&s, &alice, dir.path(), vax["blob_id"].as_str().unwrap());
+    let policy: Value = serde_json::from_str(&cli(&["policy", "preset", "covid19"])).unwrap();
+    let c = s.ok("POST", "/v1/challenges", None, Some(&json!({"policy": policy, "scope": "gate-1"})), 201);
+    let req = json!({"holder_secret": alice.secret, "package": pkg, "policy": policy,
+        "challenge": c["challenge"], "scope": "gate-1"});
+    let pres = s.ok("POST", "/v1/proofs", None, Some(&req), 200);
+    let v = s.ok("POST", "/v1/verify", None, Some(&json!({"presentation": pres})), 200);
+    assert_eq!(v["accepted"], true, "{v}");
+
+    // A restart finds the registry on the node (no second deployment) and the anchored root.
+    let log = s.log.clone();
+    assert!(s.stop().success(), "{}", std::fs::read_to_string(&log).unwrap());
+    let s = Server::start(&data, &extra);
+    let path = s.ok("GET", &format!("/v1/issuers/{issuer}/credentials/0/path"), None, None, 200);
+    assert_eq!(path["issuer_root"], vax["issuer_root"]);
+    let deployments: Value =
+        serde_json::from_slice(&std::fs::read(chain_dir.join("deployments.json")).unwrap()).unwrap();
+    assert_eq!(deployments["chains"].as_object().unwrap().len(), 1, "{deployments}");
+    let log = s.log.clone();
+    assert!(s.stop().success(), "{}", std::fs::read_to_string(&log).unwrap());
 }

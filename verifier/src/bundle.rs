@@ -167,11 +167,11 @@ pub struct IssuerTrust {
     /// The issuer's chain address.
     pub address: Address,
     /// Its anchored, unrevoked tree roots.
-    #[serde(with = "field::hex_fr_vec")]
+    #[serde(with = "healthzk_core::serde_adapters::hex_fr_vec")]
     pub roots: Vec<Fr>,
     /// Its current revocation root; `None` if it never anchored one (then none of its
     /// presentations can be accepted).
-    #[serde(with = "field::hex_fr_opt")]
+    #[serde(with = "healthzk_core::serde_adapters::hex_fr_opt")]
     pub revocation_root: Option<Fr>,
     /// When that revocation root was anchored (unix seconds).
     pub revocation_root_anchored_at: Option<u64>,
@@ -204,7 +204,7 @@ pub struct TrustBundle {
     /// The issuers the verifier accepts.
     pub issuers: Vec<IssuerTrust>,
     /// Registered, unrevoked model hashes (for score presentations).
-    #[serde(with = "field::hex_fr_vec")]
+    #[serde(with = "healthzk_core::serde_adapters::hex_fr_vec")]
     pub models: Vec<Fr>,
     /// The verifying keys.
     pub verifying_keys: Vec<KeyEntry>,

@@ -25,8 +25,8 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Serializ
 use healthzk_core::{
     day::Day,
     field,
-    presentation::{Presentation, PRESENTATION_FORMAT, PROOF_BYTES, STATEMENT_QUERY, STATEMENT_SCORE},
-    query::QueryPublic,
+    presentation::{Presentation, PRESENTATION_FORMAT, PROOF_BYTES},
+    statement::{PublicInputs, Statement},
 };
 use rand::{CryptoRng, RngCore};
 use std::fmt;
@@ -151,10 +151,10 @@ pub struct Expectations {
 /// A verifier for one statement under one verifying key. Both statements (credential query
 /// and score threshold) have the same seven public inputs; for the score statement the second,
 /// `policy_hash`, is the registered model's hash.
-pub struct QueryVerifier {
+pub struct Verifier {
     pvk: PreparedVerifyingKey<Bn254>,
     key_id: [u8; 32],
-    statement: &'static str,
+    statement: Statement,
     /// β's line coefficients, for batch verification.
     beta_prepared: <Bn254 as Pairing>::G2Prepared,
     /// Fixed-base tables for `gamma_abc_g1[1..]`, one per public input.
@@ -206,33 +206,24 @@ impl FixedBaseTable {
     }
 }
 
-impl fmt::Debug for QueryVerifier {
+impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueryVerifier").field("key_id", &self.key_id_hex()).finish_non_exhaustive()
+        f.debug_struct("Verifier").field("key_id", &self.key_id_hex()).finish_non_exhaustive()
     }
 }
 
-impl QueryVerifier {
-    /// A verifier for `vk`, whose key id is `key_id` (SHA-256 of its compressed form).
-    pub fn new(vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
-        Self::for_statement(vk, key_id, STATEMENT_QUERY)
-    }
-
-    /// A verifier for score-threshold presentations under `vk` (a model's or a shape's key);
-    /// the expected `policy_hash` is the registered model hash.
-    pub fn new_score(vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
-        Self::for_statement(vk, key_id, STATEMENT_SCORE)
-    }
-
-    fn for_statement(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: &'static str) -> Self {
+impl Verifier {
+    /// A verifier of `statement`'s presentations under `vk`, whose key id is `key_id` (SHA-256
+    /// of its compressed form). For the score statement the expected `policy_hash` is the
+    /// registered model hash.
+    pub fn new(statement: Statement, vk: &VerifyingKey<Bn254>, key_id: [u8; 32]) -> Self {
         let input_tables = vk.gamma_abc_g1.iter().skip(1).map(|p| FixedBaseTable::new(*p)).collect();
-        QueryVerifier {
-            pvk: prepare_verifying_key(vk),
-            key_id,
-            statement,
-            beta_prepared: vk.beta_g2.into(),
-            input_tables,
-        }
+        Verifier { pvk: prepare_verifying_key(vk), key_id, statement, beta_prepared: vk.beta_g2.into(), input_tables }
+    }
+
+    /// The statement it verifies.
+    pub fn statement(&self) -> Statement {
+        self.statement
     }
 
     /// The key id.
@@ -259,8 +250,8 @@ impl QueryVerifier {
 
     /// Every check but the Groth16 one, on a presentation whose public inputs are already
     /// parsed: format, statement, key id, roots, policy, challenge, scope, date window. A
-    /// caller batching the proofs ([`QueryVerifier::verify_proof_batch`]) runs this first.
-    pub fn check_terms(&self, p: &Presentation, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
+    /// caller batching the proofs ([`Verifier::verify_proof_batch`]) runs this first.
+    pub fn check_terms(&self, p: &Presentation, public: &PublicInputs, e: &Expectations) -> Result<(), Rejection> {
         self.check_envelope(p)?;
         if p.key_id != self.key_id_hex() {
             return Err(Rejection::UnknownKeyId(p.key_id.clone()));
@@ -273,16 +264,17 @@ impl QueryVerifier {
         if p.format != PRESENTATION_FORMAT {
             return Err(Rejection::UnsupportedFormat(format!("format {:?}", p.format)));
         }
-        if p.statement != self.statement {
+        if p.statement != self.statement.name() {
             return Err(Rejection::UnsupportedFormat(format!(
                 "statement {:?}; this verifier checks {:?}",
-                p.statement, self.statement
+                p.statement,
+                self.statement.name()
             )));
         }
         Ok(())
     }
 
-    fn check_public(&self, public: &QueryPublic, e: &Expectations) -> Result<(), Rejection> {
+    fn check_public(&self, public: &PublicInputs, e: &Expectations) -> Result<(), Rejection> {
         if !e.accepted_roots.contains(&public.issuer_root) {
             return Err(Rejection::RootNotAccepted);
         }
@@ -311,7 +303,7 @@ impl QueryVerifier {
     /// compute B's line coefficients — runs on one rayon thread while the other prepares the
     /// inputs and runs the two loops against the precomputed `−γ`, `−δ`; one final
     /// exponentiation follows. The result is the same as arkworks' `verify_proof`.
-    pub fn verify_proof(&self, public: &QueryPublic, proof: &Proof<Bn254>) -> Result<(), Rejection> {
+    pub fn verify_proof(&self, public: &PublicInputs, proof: &Proof<Bn254>) -> Result<(), Rejection> {
         let inputs = public.to_field_elements();
         if inputs.len() != self.input_tables.len() {
             return Err(Rejection::InvalidProof);
@@ -338,7 +330,7 @@ impl QueryVerifier {
     }
 }
 
-impl QueryVerifier {
+impl Verifier {
     /// Verifies many Groth16 proofs under this key at once. With coefficients `ρ_i` drawn
     /// from a merlin transcript over the key id, every proof and every input, and 32 bytes of
     /// the verifier's randomness, it checks the random linear combination
@@ -356,7 +348,7 @@ impl QueryVerifier {
     /// ones are returned, in order.
     pub fn verify_proof_batch<R: RngCore + CryptoRng>(
         &self,
-        items: &[(QueryPublic, Proof<Bn254>)],
+        items: &[(PublicInputs, Proof<Bn254>)],
         rng: &mut R,
     ) -> Result<(), Vec<usize>> {
         if items.is_empty() || self.batch_holds(items, rng) {
@@ -374,7 +366,7 @@ impl QueryVerifier {
         Err(if bad.is_empty() { (0..items.len()).collect() } else { bad })
     }
 
-    fn batch_holds<R: RngCore + CryptoRng>(&self, items: &[(QueryPublic, Proof<Bn254>)], rng: &mut R) -> bool {
+    fn batch_holds<R: RngCore + CryptoRng>(&self, items: &[(PublicInputs, Proof<Bn254>)], rng: &mut R) -> bool {
         let mut t = merlin::Transcript::new(b"healthzk groth16 batch v1");
         t.append_message(b"key id", &self.key_id);
         t.append_u64(b"n", items.len() as u64);
@@ -423,7 +415,7 @@ impl QueryVerifier {
             fixed_g1,
             [self.pvk.gamma_g2_neg_pc.clone(), self.pvk.delta_g2_neg_pc.clone(), self.beta_prepared.clone()],
         );
-        let loop_chunk = |a: &[G1Affine], b: &[(QueryPublic, Proof<Bn254>)]| {
+        let loop_chunk = |a: &[G1Affine], b: &[(PublicInputs, Proof<Bn254>)]| {
             Bn254::multi_miller_loop(a.iter().copied(), b.iter().map(|(_, p)| p.b))
         };
         #[cfg(feature = "parallel")]

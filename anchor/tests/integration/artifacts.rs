@@ -29,12 +29,12 @@ use crate::common;
 #[test]
 fn exported_verifier_compiles_deploys_and_verifies() {
     use healthzk_anchor::{contracts::VerifierContract, encode, solidity, Account, Chain, EmbeddedChain};
-    use healthzk_core::presentation::STATEMENT_QUERY;
+    use healthzk_core::statement::Statement;
 
     let f = common::fixture();
     let vk = &f.query.proving_key().vk;
     let key_id = healthzk_prover::KeyId::of(vk).0;
-    let source = solidity::export(vk, key_id, STATEMENT_QUERY).unwrap();
+    let source = solidity::export(vk, key_id, Statement::CredentialQuery).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sol = dir.path().join("Exported.sol");
     std::fs::write(&sol, &source).unwrap();
@@ -48,7 +48,7 @@ fn exported_verifier_compiles_deploys_and_verifies() {
         .output()
         .expect("node must be on PATH");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let name = solidity::contract_name(STATEMENT_QUERY);
+    let name = Statement::CredentialQuery.contract_name();
     let artifact: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join(format!("{name}.json"))).unwrap()).unwrap();
     let code = hex::decode(artifact["bytecode"].as_str().unwrap().trim_start_matches("0x")).unwrap();

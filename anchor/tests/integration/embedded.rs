@@ -21,7 +21,7 @@ fn solidity_verifier_accepts_rust_proofs_and_rejects_tampering() {
 fn bug_class_public_input_at_or_above_r_in_solidity() {
     use alloy_primitives::U256;
     use healthzk_anchor::{contracts::VerifierContract, encode};
-    use healthzk_core::{day::Day, query::PUBLIC_INPUT_NAMES};
+    use healthzk_core::{day::Day, statement::PUBLIC_INPUT_NAMES};
     use healthzk_prover::keys::KeyId;
     let mut chain = EmbeddedChain::in_memory();
     let q = &fixture().query.proving_key().vk;
@@ -47,6 +47,8 @@ fn registry_and_gate_on_the_embedded_chain() {
     let [owner, issuer, holder, stranger] = std::array::from_fn(|_| Account::random());
     let gas = registry_and_gate_suite(&mut chain, &owner, &issuer, &holder, &stranger);
     assert!(gas.anchor_next > 21_000 && gas.anchor_next < 120_000, "{gas:?}");
+    // Gas is free here: funding sends nothing, and a fresh account transacts anyway.
+    assert_eq!(funding_suite(&mut chain, &owner), 0);
 }
 
 #[test]

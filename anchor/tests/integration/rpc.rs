@@ -24,6 +24,8 @@ fn chain_suite_on_a_hardhat_node() {
     assert!(query_gas < 260_000 && score_gas < 260_000, "{query_gas} {score_gas}");
     let gas = registry_and_gate_suite(&mut chain, &owner, &issuer, &holder, &stranger);
     assert!(gas.enter > 21_000, "{gas:?}");
+    // A fresh account has no ether on a node: it is topped up to exactly the minimum.
+    assert_eq!(funding_suite(&mut chain, &owner), 10u128.pow(17));
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn range_clause_satisfied(x: Fr, lo: i128, hi: i128) -> bool {
     let as_of = FrVar::new_input(cs.clone(), || Ok(Fr::from(20_000u64))).unwrap();
     let bound = |constant| Bound { constant, as_of: false, slot: false };
     let clause = CompareClause { kind: CompareKind::Range, a: 0, b: 0, lo: bound(lo), hi: bound(hi) };
-    CompareVar::new_witness(cs.clone(), Some(&clause)).unwrap().enforce(&slots, &as_of).unwrap();
+    CompareVar::new_witness(cs.clone(), || Ok(clause)).unwrap().enforce(&slots, &as_of).unwrap();
     cs.is_satisfied().unwrap()
 }
 

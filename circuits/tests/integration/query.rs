@@ -14,6 +14,8 @@ use proptest::prelude::*;
 
 /// Pinned: a change in circuit size is a visible decision (README and SPEC.md quote it).
 const CONSTRAINTS_DEPTH_20: usize = 14_614;
+/// Pinned: a change to any constraint is a visible decision ([`crate::common::matrix_digest`]).
+const DIGEST_DEPTH_20: &str = "c5ddf50ccd0a026df6d1bb67a1ac3a3f319a0b64e709f9500d07cf6e25f8d481";
 const DEPTH: usize = DEFAULT_TREE_DEPTH;
 
 fn satisfied(s: &Scenario) -> bool {
@@ -35,6 +37,13 @@ fn constraint_count_is_pinned_and_fits_the_2_14_domain() {
     assert_eq!(n, CONSTRAINTS_DEPTH_20);
     assert_eq!(inputs, 8, "one + seven public inputs");
     assert!(n + inputs <= 1 << 14, "the QAP domain must stay 2^14");
+}
+
+#[test]
+fn constraint_matrices_are_pinned() {
+    let digest = crate::common::matrix_digest(QueryCircuit::blank(DEPTH));
+    println!("credential-query depth {DEPTH}: matrix digest {digest}");
+    assert_eq!(digest, DIGEST_DEPTH_20);
 }
 
 #[test]

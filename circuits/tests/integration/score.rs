@@ -8,8 +8,9 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMod
 use healthzk_circuits::score::{ScoreCircuit, Weights};
 use healthzk_core::{
     model::{Direction, Hidden, Model, Shape},
-    query::{QueryPublic, Unsatisfied},
+    query::Unsatisfied,
     score::{check, ScoreWitness},
+    statement::PublicInputs,
     testkit::score::{logistic, mlp, scenario, ScoreBreak},
     Fr, DEFAULT_TREE_DEPTH, SLOTS,
 };
@@ -19,7 +20,7 @@ use proptest::prelude::*;
 const DEPTH: usize = 4;
 
 /// Whether the circuit is satisfied (a synthesis error counts as unsatisfied).
-fn satisfied(private: bool, public: &QueryPublic, w: &ScoreWitness) -> bool {
+fn satisfied(private: bool, public: &PublicInputs, w: &ScoreWitness) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
     let c = ScoreCircuit {
         depth: DEPTH,
@@ -39,6 +40,13 @@ fn count(depth: usize, w: Weights) -> (usize, usize) {
 
 /// Pinned sizes at depth 20 (README and SPEC.md quote them).
 const LR_PUBLIC: usize = 8_165;
+/// Pinned digests of the same four circuits' matrices ([`crate::common::matrix_digest`]).
+const DIGESTS: [&str; 4] = [
+    "7a7349d52c8bde26532029c1d3e36e0e4179809fca918f69dd4311e7f5dc65a5",
+    "ebdebc50e92054b0c1bdf24c019632df9de475cb8616d00ac16de92c46bb5a09",
+    "c9f72c446fd489fd3bd8bdb9d1f5124dc7ad8a66cc8a55dde3bc8d6de4ca2634",
+    "dc93cc7503840ce4ae5f7325a89e3100ac8a6729a3b403fc5401d85617ebaaf4",
+];
 const LR_PRIVATE: usize = 9_071;
 const MLP16_PUBLIC: usize = 9_061;
 const MLP16_PRIVATE: usize = 16_087;
@@ -63,6 +71,22 @@ fn constraint_counts_are_pinned() {
     let domain = |n: usize| (n + 8).next_power_of_two();
     assert_eq!(domain(got[0].0), 1 << 13, "the public-weight LR fits 2^13");
     assert_eq!(domain(got[1].0.max(got[2].0).max(got[3].0)), 1 << 14, "the others, private MLP included, fit 2^14");
+}
+
+#[test]
+fn constraint_matrices_are_pinned() {
+    let d = DEFAULT_TREE_DEPTH;
+    let lr_model = logistic(vec![1; SLOTS], 0, 0, Direction::Below);
+    let mlp_model = mlp(vec![vec![1; SLOTS]; 16], vec![0; 16], 20, vec![1; 16], 0, 0, Direction::Below);
+    let got = [
+        Weights::for_model(&lr_model, false),
+        Weights::Private(Shape { hidden: 0, shift: 0 }),
+        Weights::for_model(&mlp_model, false),
+        Weights::Private(Shape { hidden: 16, shift: 20 }),
+    ]
+    .map(|w| crate::common::matrix_digest(ScoreCircuit::blank(d, w)));
+    println!("score at depth {d}: LR public/private, MLP 16→16→1 public/private digests: {got:?}");
+    assert_eq!(got, DIGESTS);
 }
 
 fn arb_slots() -> impl Strategy<Value = [u64; SLOTS]> {

@@ -3,7 +3,7 @@
 //! float model reproduces sklearn's own logit, and the quantized integer model stays within
 //! the documented tolerance of it.
 use healthzk_core::{
-    model::{Model, ModelImport},
+    model::{import::ModelImport, Model},
     testkit::score::sample_patients,
     Fr, SLOTS,
 };

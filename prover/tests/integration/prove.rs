@@ -6,12 +6,13 @@ use ark_groth16::Groth16;
 use healthzk_core::{
     day::Day,
     presentation::Presentation,
-    query::{QueryPublic, Unsatisfied, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
+    query::Unsatisfied,
+    statement::{PublicInputs, Statement, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
     testkit::{scenario, Break, Spec},
     Fr, DEFAULT_TREE_DEPTH,
 };
 use healthzk_prover::{keys, ProveError, Prover};
-use healthzk_verifier::{decode_proof, encode_proof, Expectations, QueryVerifier, Rejection, Verdict};
+use healthzk_verifier::{decode_proof, encode_proof, Expectations, Rejection, Verdict, Verifier};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -19,11 +20,11 @@ use std::sync::OnceLock;
 
 const DEPTH: usize = DEFAULT_TREE_DEPTH;
 
-fn prover() -> &'static (Prover, QueryVerifier) {
-    static P: OnceLock<(Prover, QueryVerifier)> = OnceLock::new();
+fn prover() -> &'static (Prover, Verifier) {
+    static P: OnceLock<(Prover, Verifier)> = OnceLock::new();
     P.get_or_init(|| {
         let pk = healthzk_prover::setup(DEPTH, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
-        let v = QueryVerifier::new(&pk.vk, keys::KeyId::of(&pk.vk).0);
+        let v = Verifier::new(Statement::CredentialQuery, &pk.vk, keys::KeyId::of(&pk.vk).0);
         (Prover::new(pk, DEPTH).unwrap().with_fixed_base_tables(), v)
     })
 }
@@ -32,7 +33,7 @@ fn rng() -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(99)
 }
 
-fn expectations(p: &QueryPublic) -> Expectations {
+fn expectations(p: &PublicInputs) -> Expectations {
     Expectations {
         policy_hash: p.policy_hash,
         challenge: p.challenge,
@@ -67,7 +68,7 @@ fn prover_and_verifier_agree_with_arkworks() {
     let x = s.public.to_field_elements();
     let mut y = x;
     y[0] += Fr::from(1u64);
-    let other = QueryPublic::from_field_elements(&y).unwrap();
+    let other = PublicInputs::from_field_elements(&y).unwrap();
     for prover in [with_tables, &without_tables] {
         let proof = decode_proof(&prover.prove(&s.public, &s.witness, &mut rng()).unwrap().to_hex()).unwrap();
         assert!(Groth16::<Bn254>::verify_proof(&pvk, &proof, &x).unwrap());
@@ -88,7 +89,7 @@ fn bug_class_public_input_unused() {
     for i in 0..NUM_PUBLIC_INPUTS {
         let mut x = s.public.to_field_elements();
         x[i] += Fr::from(1u64);
-        let changed = QueryPublic::from_field_elements(&x).unwrap();
+        let changed = PublicInputs::from_field_elements(&x).unwrap();
         assert_eq!(
             verifier.verify_proof(&changed, &proof),
             Err(Rejection::InvalidProof),
@@ -152,7 +153,7 @@ fn bug_class_nullifier_not_deterministic() {
     assert_eq!(s.public.nullifier, expected);
     let mut seen = Vec::new();
     for (k, challenge) in [Fr::from(11u64), Fr::from(12u64)].into_iter().enumerate() {
-        let public = QueryPublic { challenge, ..s.public };
+        let public = PublicInputs { challenge, ..s.public };
         let mut r = ChaCha20Rng::seed_from_u64(1000 + k as u64);
         let pres = prover.wrap(&public, prover.prove(&public, &s.witness, &mut r).unwrap());
         match verifier.verify(&pres, &expectations(&public)) {
@@ -163,14 +164,14 @@ fn bug_class_nullifier_not_deterministic() {
     assert_eq!(seen[0].0, seen[1].0, "same holder, same scope: same nullifier");
     assert_ne!(seen[0].1, seen[1].1, "…from different proofs");
     let scope = s.public.scope + Fr::from(1u64);
-    let public = QueryPublic { scope, nullifier: s.witness.secret.nullifier(scope), ..s.public };
+    let public = PublicInputs { scope, nullifier: s.witness.secret.nullifier(scope), ..s.public };
     let pres = prover.wrap(&public, prover.prove(&public, &s.witness, &mut rng()).unwrap());
     match verifier.verify(&pres, &expectations(&public)) {
         Verdict::Accepted { nullifier } => assert_ne!(nullifier, expected, "another scope, another nullifier"),
         other => panic!("{other:?}"),
     }
     // The honest prover refuses a nullifier that is not Poseidon(secret, scope).
-    let wrong = QueryPublic { nullifier: expected + Fr::from(1u64), ..s.public };
+    let wrong = PublicInputs { nullifier: expected + Fr::from(1u64), ..s.public };
     assert!(matches!(prover.prove(&wrong, &s.witness, &mut rng()), Err(ProveError::Unsatisfied(_))));
 }
 
@@ -256,7 +257,7 @@ fn bug_class_groth16_rerandomized_proof_verifies() {
     assert_eq!(verifier.verify(&original, &e), verifier.verify(&copy, &e), "both accepted, one nullifier");
     assert_eq!(verifier.verify(&copy, &e), Verdict::Accepted { nullifier: s.public.nullifier });
     // ...but the same proof under another challenge is refused.
-    let other = QueryPublic { challenge: s.public.challenge + Fr::from(1u64), ..s.public };
+    let other = PublicInputs { challenge: s.public.challenge + Fr::from(1u64), ..s.public };
     assert_eq!(verifier.verify_proof(&other, &re), Err(Rejection::InvalidProof));
 }
 
@@ -264,21 +265,30 @@ fn bug_class_groth16_rerandomized_proof_verifies() {
 fn key_files_round_trip_and_refuse_tampering() {
     let (prover, _) = prover();
     let pk = prover.proving_key();
-    let vk_file = keys::write_vk(&pk.vk, DEPTH as u32);
-    let (vk, depth, id) = keys::read_vk(&vk_file).unwrap();
+    let vk_file = keys::write_vk(Statement::CredentialQuery, &pk.vk, DEPTH as u32);
+    let (vk, depth, id) = keys::read_vk(Statement::CredentialQuery, &vk_file).unwrap();
     assert_eq!((depth, id), (DEPTH as u32, prover.key_id()));
     assert_eq!(vk, pk.vk);
-    let pk_file = keys::write_pk(pk, DEPTH as u32);
-    let (pk2, _) = keys::read_pk(&pk_file, Some(id)).unwrap();
+    let pk_file = keys::write_pk(Statement::CredentialQuery, pk, DEPTH as u32);
+    let (pk2, _) = keys::read_pk(Statement::CredentialQuery, &pk_file, Some(id)).unwrap();
     assert_eq!(keys::KeyId::of(&pk2.vk), id);
     let mut corrupted = pk_file.clone();
     let last = corrupted.len() - 1;
     corrupted[last] ^= 1;
-    assert!(matches!(keys::read_pk(&corrupted, None), Err(keys::KeyError::Corrupted)));
-    assert!(matches!(keys::read_pk(&pk_file[..pk_file.len() / 2], None), Err(keys::KeyError::Corrupted)));
-    assert!(matches!(keys::read_pk(&pk_file, Some(keys::KeyId([0; 32]))), Err(keys::KeyError::KeyIdMismatch { .. })));
-    assert!(matches!(keys::read_vk(b"HZKVK"), Err(keys::KeyError::Truncated)));
-    assert!(matches!(keys::read_pk(&vk_file, None), Err(keys::KeyError::BadMagic(_) | keys::KeyError::Truncated)));
+    assert!(matches!(keys::read_pk(Statement::CredentialQuery, &corrupted, None), Err(keys::KeyError::Corrupted)));
+    assert!(matches!(
+        keys::read_pk(Statement::CredentialQuery, &pk_file[..pk_file.len() / 2], None),
+        Err(keys::KeyError::Corrupted)
+    ));
+    assert!(matches!(
+        keys::read_pk(Statement::CredentialQuery, &pk_file, Some(keys::KeyId([0; 32]))),
+        Err(keys::KeyError::KeyIdMismatch { .. })
+    ));
+    assert!(matches!(keys::read_vk(Statement::CredentialQuery, b"HZKVK"), Err(keys::KeyError::Truncated)));
+    assert!(matches!(
+        keys::read_pk(Statement::CredentialQuery, &vk_file, None),
+        Err(keys::KeyError::BadMagic(_) | keys::KeyError::Truncated)
+    ));
 }
 
 #[test]

@@ -7,12 +7,13 @@
 use healthzk_circuits::score::Weights;
 use healthzk_core::{
     model::{Direction, Model},
-    query::{QueryPublic, Unsatisfied, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
+    query::Unsatisfied,
+    statement::{PublicInputs, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
     testkit::score::{sample_model, sample_patients, scenario},
     Fr, DEFAULT_TREE_DEPTH, SLOTS,
 };
 use healthzk_prover::{score::ScoreProver, ProveError};
-use healthzk_verifier::{decode_proof, Expectations, QueryVerifier, Rejection, Verdict};
+use healthzk_verifier::{decode_proof, Expectations, Rejection, Verdict, Verifier};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -29,7 +30,7 @@ fn patients(m: &Model) -> Vec<([u64; SLOTS], bool)> {
         .collect()
 }
 
-fn expectations(p: &QueryPublic) -> Expectations {
+fn expectations(p: &PublicInputs) -> Expectations {
     Expectations {
         policy_hash: p.policy_hash,
         challenge: p.challenge,
@@ -45,7 +46,11 @@ fn run(m: &Model, private: bool) {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let weights = Weights::for_model(m, private);
     let pk = healthzk_prover::score::setup(DEPTH, weights.clone(), &mut rng).unwrap();
-    let verifier = QueryVerifier::new_score(&pk.vk, healthzk_prover::KeyId::of(&pk.vk).0);
+    let verifier = Verifier::new(
+        healthzk_core::statement::Statement::ScoreThreshold,
+        &pk.vk,
+        healthzk_prover::KeyId::of(&pk.vk).0,
+    );
     let prover = ScoreProver::new(pk, DEPTH, weights).unwrap();
     let cases = patients(m);
     let (yes, _) = cases.iter().find(|c| c.1).expect("an eligible patient");
@@ -60,11 +65,15 @@ fn run(m: &Model, private: bool) {
     for i in 0..NUM_PUBLIC_INPUTS {
         let mut x = public.to_field_elements();
         x[i] += Fr::from(1u64);
-        let changed = QueryPublic::from_field_elements(&x).unwrap();
+        let changed = PublicInputs::from_field_elements(&x).unwrap();
         assert_eq!(verifier.verify_proof(&changed, &typed), Err(Rejection::InvalidProof), "{}", PUBLIC_INPUT_NAMES[i]);
     }
     // A query verifier does not take score presentations.
-    let query_verifier = QueryVerifier::new(&prover.proving_key().vk, prover.key_id().0);
+    let query_verifier = Verifier::new(
+        healthzk_core::statement::Statement::CredentialQuery,
+        &prover.proving_key().vk,
+        prover.key_id().0,
+    );
     assert!(matches!(
         query_verifier.verify(&pres, &expectations(&public)),
         Verdict::Rejected(Rejection::UnsupportedFormat(_))
@@ -88,7 +97,7 @@ fn run(m: &Model, private: bool) {
         // Same shape: the key serves it; its hash is what the verifier checks.
         let pres = prover.wrap(&public, r.unwrap());
         assert_eq!(
-            verifier.verify(&pres, &expectations(&{ QueryPublic { policy_hash: m.hash().unwrap(), ..public } })),
+            verifier.verify(&pres, &expectations(&{ PublicInputs { policy_hash: m.hash().unwrap(), ..public } })),
             Verdict::Rejected(Rejection::PolicyMismatch)
         );
     } else {

@@ -12,7 +12,7 @@ use healthzk_anchor::{
 };
 use healthzk_core::{
     day::Day,
-    query::{QueryPublic, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
+    statement::{PublicInputs, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES},
     testkit::{self, scenario, Spec},
     DEFAULT_TREE_DEPTH,
 };
@@ -20,7 +20,7 @@ use healthzk_prover::{
     score::{ScoreProver, Weights},
     KeyId, Prover,
 };
-use healthzk_verifier::{decode_proof, Expectations, QueryVerifier, Rejection, Verdict};
+use healthzk_verifier::{decode_proof, Expectations, Rejection, Verdict, Verifier};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::sync::OnceLock;
@@ -30,9 +30,9 @@ pub const DEPTH: usize = DEFAULT_TREE_DEPTH;
 /// One development setup per statement, seeded, shared by the tests of a binary.
 pub struct Fixture {
     pub query: Prover,
-    pub query_verifier: QueryVerifier,
+    pub query_verifier: Verifier,
     pub score: ScoreProver,
-    pub score_verifier: QueryVerifier,
+    pub score_verifier: Verifier,
     pub model: healthzk_core::model::Model,
 }
 
@@ -41,11 +41,13 @@ pub fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let mut rng = ChaCha20Rng::seed_from_u64(41);
         let pk = healthzk_prover::setup(DEPTH, &mut rng).unwrap();
-        let query_verifier = QueryVerifier::new(&pk.vk, KeyId::of(&pk.vk).0);
+        let query_verifier =
+            Verifier::new(healthzk_core::statement::Statement::CredentialQuery, &pk.vk, KeyId::of(&pk.vk).0);
         let model = testkit::score::sample_model("lr");
         let weights = Weights::for_model(&model, false);
         let spk = healthzk_prover::score::setup(DEPTH, weights.clone(), &mut rng).unwrap();
-        let score_verifier = QueryVerifier::new_score(&spk.vk, KeyId::of(&spk.vk).0);
+        let score_verifier =
+            Verifier::new(healthzk_core::statement::Statement::ScoreThreshold, &spk.vk, KeyId::of(&spk.vk).0);
         Fixture {
             query: Prover::new(pk, DEPTH).unwrap(),
             query_verifier,
@@ -61,7 +63,7 @@ pub fn rng() -> ChaCha20Rng {
 }
 
 /// A valid credential-query statement about `as_of`, with `challenge` as its challenge.
-pub fn query_statement(as_of: Day, challenge: Option<Fr>) -> (QueryPublic, Proof<Bn254>, testkit::Scenario) {
+pub fn query_statement(as_of: Day, challenge: Option<Fr>) -> (PublicInputs, Proof<Bn254>, testkit::Scenario) {
     let f = fixture();
     let mut s = scenario(&Spec { as_of, ..Spec::default() }, None, DEPTH);
     if let Some(c) = challenge {
@@ -72,7 +74,7 @@ pub fn query_statement(as_of: Day, challenge: Option<Fr>) -> (QueryPublic, Proof
 }
 
 /// A valid score-threshold statement (sample LR model, a patient it accepts).
-pub fn score_statement() -> (QueryPublic, Proof<Bn254>) {
+pub fn score_statement() -> (PublicInputs, Proof<Bn254>) {
     let f = fixture();
     let patient = testkit::score::sample_patients()
         .into_iter()
@@ -84,6 +86,18 @@ pub fn score_statement() -> (QueryPublic, Proof<Bn254>) {
     let (public, w) = testkit::score::scenario(&f.model, &patient.slots, None, DEPTH, 3);
     let proof = f.score.prove(&public, &w, &mut rng()).unwrap();
     (public, decode_proof(&proof.to_hex()).unwrap())
+}
+
+/// `ensure_gas` lets a fresh account transact: on a node it tops the balance up once (a second
+/// call sends nothing) and the account can then deploy; on the embedded chain, where gas is
+/// free, it sends nothing. Returns the wei sent the first time.
+pub fn funding_suite(chain: &mut dyn Chain, funder: &Account) -> u128 {
+    let fresh = Account::random();
+    let min = 10u128.pow(17);
+    let sent = chain.ensure_gas(funder, fresh.address(), min).unwrap();
+    assert_eq!(chain.ensure_gas(funder, fresh.address(), min).unwrap(), 0, "already funded");
+    healthzk_anchor::contracts::Registry::deploy(chain, &fresh).expect("a funded account deploys");
+    sent
 }
 
 pub fn reverted_with(r: Result<impl std::fmt::Debug, Error>, needle: &str) {
@@ -157,7 +171,7 @@ pub fn verifier_suite(chain: &mut dyn Chain, deployer: &Account) -> (u64, u64) {
     assert!(!query_contract.verify(chain, &sproof, &sp).unwrap(), "score proof accepted under the query key");
     let mut other = sp.to_field_elements();
     other[1] += Fr::from(1u64);
-    let other = QueryPublic::from_field_elements(&other).unwrap();
+    let other = PublicInputs::from_field_elements(&other).unwrap();
     assert!(!score_contract.verify(chain, &sproof, &other).unwrap(), "score proof with another model hash accepted");
     let score_gas = score_contract.verify_gas(chain, &sproof, &sp).unwrap();
     (query_gas, score_gas)

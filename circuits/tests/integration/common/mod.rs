@@ -14,6 +14,40 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+/// SHA-256 (hex) of a circuit's constraint system as the prover synthesizes it (setup mode,
+/// fewest constraints, linear combinations inlined): the instance, witness and constraint
+/// counts, then every row of A, B and C as (column, coefficient) pairs. Pinned beside each
+/// constraint count, as sapling-crypto pins `cs.hash()`: a change to any constraint — not only
+/// to their number — fails the pin, so it is a visible decision (and old keys are refused by a
+/// key-file version bump).
+pub fn matrix_digest<C: ConstraintSynthesizer<Fr>>(circuit: C) -> String {
+    use ark_ff::{BigInteger, PrimeField};
+    use sha2::{Digest, Sha256};
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+    circuit.generate_constraints(cs.clone()).expect("synthesis");
+    cs.finalize();
+    let mut h = Sha256::new();
+    for n in [cs.num_instance_variables(), cs.num_witness_variables(), cs.num_constraints()] {
+        h.update((n as u64).to_le_bytes());
+    }
+    let mut all = cs.to_matrices().expect("matrices");
+    let m = all.remove(R1CS_PREDICATE_LABEL).expect("R1CS matrices");
+    assert_eq!(m.len(), 3);
+    for matrix in &m {
+        h.update((matrix.len() as u64).to_le_bytes());
+        for row in matrix {
+            h.update((row.len() as u64).to_le_bytes());
+            for (coeff, col) in row {
+                h.update((*col as u64).to_le_bytes());
+                h.update(coeff.into_bigint().to_bytes_be());
+            }
+        }
+    }
+    hex::encode(h.finalize())
+}
+
 /// The R1CS of one assignment, evaluated.
 pub struct Analysis {
     /// Instance variables, the constant one first.

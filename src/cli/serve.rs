@@ -1,7 +1,7 @@
 //! `healthzk serve`: the HTTP service. Configuration comes from defaults, then a TOML file
 //! (`--config`), then environment variables (`HEALTHZK_*`), then flags — later wins.
 
-use crate::cli::bad;
+use super::io::{bad, dev_setup_warning};
 use anyhow::Result;
 use clap::Args;
 use healthzk_service::Config;
@@ -54,6 +54,17 @@ pub struct ServeArgs {
     /// Issuer tree depth [default: 20].
     #[arg(long, env = "HEALTHZK_DEPTH")]
     depth: Option<usize>,
+    /// Anchor on this EVM JSON-RPC endpoint (http or https) instead of the embedded chain.
+    #[arg(long, env = "HEALTHZK_RPC_URL")]
+    rpc_url: Option<String>,
+    /// With --rpc-url: key file of the registry owner, an account holding ether there
+    /// [default: the HEALTHZK_CHAIN_KEY environment variable].
+    #[arg(long, env = "HEALTHZK_CHAIN_KEY_FILE", requires = "rpc_url")]
+    chain_key_file: Option<PathBuf>,
+    /// With --rpc-url: the owner tops each issuer's account up to this balance, gwei
+    /// [default: 100000000, 0.1 ether].
+    #[arg(long, env = "HEALTHZK_ISSUER_FUNDING_GWEI")]
+    issuer_funding_gwei: Option<u64>,
 }
 
 fn load(args: ServeArgs) -> Result<Config> {
@@ -70,7 +81,13 @@ fn load(args: ServeArgs) -> Result<Config> {
     set!(data_dir => data_dir, listen => listen, body_limit => body_limit, request_timeout => request_timeout_secs,
          max_queue => max_queue, prover_threads => prover_threads, anchor_every => anchor_every,
          anchor_interval => anchor_interval_secs, verify_rate_limit => verify_rate_limit,
-         challenge_ttl => challenge_ttl_secs, depth => depth);
+         challenge_ttl => challenge_ttl_secs, depth => depth, issuer_funding_gwei => issuer_funding_gwei);
+    if args.rpc_url.is_some() {
+        c.rpc_url = args.rpc_url;
+    }
+    if args.chain_key_file.is_some() {
+        c.chain_key_file = args.chain_key_file;
+    }
     if args.admin_token.is_some() {
         c.admin_token = args.admin_token;
     }
@@ -95,8 +112,8 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
-    if !cfg.keys().join("credential-query.pk").exists() {
-        crate::cli::dev_setup_warning();
+    if !healthzk_prover::KeyDir::new(cfg.keys()).has(&healthzk_prover::KeyName::Query) {
+        dev_setup_warning();
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(healthzk_service::serve(cfg, |addr| {

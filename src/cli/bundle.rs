@@ -1,8 +1,9 @@
 //! `healthzk bundle export|show` and `verify --bundle`: offline trust bundles (SPEC §14).
 
-use crate::{
-    chain_cli::{parse_address, ChainOpts},
-    cli::{bad, read, write_atomic},
+use super::{
+    chain::{chain_err, parse_address, ChainOpts, RegistryReader},
+    io::{bad, now, read, when, write_file},
+    keys::key_err,
 };
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -10,15 +11,11 @@ use healthzk_anchor::{
     bundle::{self as snapshot, SnapshotError},
     Account,
 };
-use healthzk_core::{
-    field,
-    presentation::{STATEMENT_QUERY, STATEMENT_SCORE},
-    Fr,
-};
-use healthzk_prover::keys;
+use healthzk_core::{field, statement::Statement, Fr};
+use healthzk_prover::{keys, KeyDir};
 use healthzk_verifier::{
     bundle::{payload_sha256, BundleFile, KeyEntry, Pin, TrustBundle},
-    QueryVerifier,
+    Verifier,
 };
 use std::path::{Path, PathBuf};
 
@@ -32,8 +29,8 @@ pub enum BundleCmd {
         /// An issuer to trust (chain address; repeatable). It must be accredited.
         #[arg(long = "issuer-address", required = true)]
         issuers: Vec<String>,
-        /// A keys directory whose verifying keys (credential-query.vk, score-threshold.vk) the
-        /// bundle carries (repeatable).
+        /// A keys directory whose verifying keys (every `*.vk` in it) the bundle carries
+        /// (repeatable).
         #[arg(long = "keys", required = true)]
         keys: Vec<PathBuf>,
         /// A registered model hash score presentations may use (repeatable).
@@ -74,34 +71,16 @@ pub struct BundleOpts {
     pub bundle_sha256: Option<String>,
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 /// The verifying-key files a keys directory holds, as bundle entries.
 fn key_entries(dir: &Path) -> Result<Vec<KeyEntry>> {
-    let mut out = Vec::new();
-    for (file, statement, code) in [
-        (crate::cli::VK_FILE, STATEMENT_QUERY, keys::STATEMENT_QUERY),
-        (crate::score_cli::VK_FILE, STATEMENT_SCORE, keys::STATEMENT_SCORE),
-    ] {
-        let path = dir.join(file);
-        if !path.exists() {
-            continue;
-        }
-        let bytes = read(&path)?;
-        let (_, _, id) = keys::read_vk_for(code, &bytes).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        out.push(KeyEntry { statement: statement.into(), key_id: id.to_hex(), key: hex::encode(&bytes) });
+    let found = KeyDir::new(dir).verifying_keys().map_err(key_err)?;
+    if found.is_empty() {
+        return Err(bad(format!("{}: no verifying key (*.vk)", dir.display())));
     }
-    if out.is_empty() {
-        return Err(bad(format!(
-            "{}: no verifying key ({} or {})",
-            dir.display(),
-            crate::cli::VK_FILE,
-            crate::score_cli::VK_FILE
-        )));
-    }
-    Ok(out)
+    Ok(found
+        .into_iter()
+        .map(|k| KeyEntry { statement: k.statement.to_string(), key_id: k.key_id.to_hex(), key: hex::encode(&k.bytes) })
+        .collect())
 }
 
 pub fn run(cmd: BundleCmd) -> Result<u8> {
@@ -122,15 +101,15 @@ pub fn run(cmd: BundleCmd) -> Result<u8> {
             };
             let valid_for =
                 valid_hours.checked_mul(3600).ok_or_else(|| bad(format!("--valid-hours {valid_hours}: too large")))?;
-            let mut reader = crate::chain_cli::RegistryReader::open(&chain)?;
+            let mut reader = RegistryReader::open(&chain)?;
             let (c, reg) = reader.parts();
             let bundle =
                 snapshot::snapshot(c, reg, &issuers, &models, entries, now(), valid_for).map_err(|e| match e {
-                    SnapshotError::Chain(e) => crate::chain_cli::chain_err(e),
+                    SnapshotError::Chain(e) => chain_err(e),
                     other => bad(other.to_string()),
                 })?;
             let file = snapshot::seal(&bundle, signer.as_ref()).map_err(|e| bad(e.to_string()))?;
-            write_atomic(&out, (serde_json::to_string_pretty(&file)? + "\n").as_bytes())?;
+            write_file(&out, (serde_json::to_string_pretty(&file)? + "\n").as_bytes())?;
             let digest = hex::encode(payload_sha256(&file.payload));
             for i in &bundle.issuers {
                 eprintln!(
@@ -147,7 +126,7 @@ pub fn run(cmd: BundleCmd) -> Result<u8> {
                 "{} verifying key(s), {} model(s); expires {}",
                 bundle.verifying_keys.len(),
                 bundle.models.len(),
-                crate::chain_cli::when(bundle.expires_at)
+                when(bundle.expires_at)
             );
             match &signer {
                 Some(a) => eprintln!("signed by {}: verifiers pass --bundle-signer {}", a.address(), a.address()),
@@ -167,9 +146,9 @@ pub fn run(cmd: BundleCmd) -> Result<u8> {
                 Err(e) => println!("signature: {e}"),
             }
             println!("chain {} registry {}", b.chain_id, b.registry);
-            println!("created {}", crate::chain_cli::when(b.created_at));
+            println!("created {}", when(b.created_at));
             let state = if b.check_current(now()).is_ok() { "" } else { " (EXPIRED)" };
-            println!("expires {}{state}", crate::chain_cli::when(b.expires_at));
+            println!("expires {}{state}", when(b.expires_at));
             for i in &b.issuers {
                 println!(
                     "issuer {} roots {} revocation root {}",
@@ -214,25 +193,20 @@ pub fn open_for_verify(o: &BundleOpts) -> Result<Option<TrustBundle>> {
 /// The verifier for the key a presentation names, from the bundle. `Err(reason)` (a
 /// rejection, exit 1) if the bundle has no such key or it serves another statement; a key id
 /// that is not 32 bytes of hex is bad input (exit 2).
-pub fn verifier(b: &TrustBundle, key_id: &str, statement: &str) -> Result<std::result::Result<QueryVerifier, String>> {
+pub fn verifier(b: &TrustBundle, key_id: &str, statement: Statement) -> Result<std::result::Result<Verifier, String>> {
     if key_id.len() != 64 || hex::decode(key_id).is_err() {
         return Err(bad(format!("presentation key_id {key_id:?}: not 32 bytes of hex")));
     }
     let Some(k) = b.key(key_id) else {
         return Ok(Err(format!("key id {key_id} is not in the trust bundle")));
     };
-    if k.statement != statement {
+    if k.statement != statement.name() {
         return Ok(Err(format!("key id {key_id} in the trust bundle is for {}, not {statement}", k.statement)));
     }
-    let code = if statement == STATEMENT_SCORE { keys::STATEMENT_SCORE } else { keys::STATEMENT_QUERY };
     let bytes = hex::decode(&k.key).map_err(|_| bad(format!("trust bundle key {key_id}: not hex")))?;
-    let (vk, _, id) = keys::read_vk_for(code, &bytes).map_err(|e| bad(format!("trust bundle key {key_id}: {e}")))?;
+    let (vk, _, id) = keys::read_vk(statement, &bytes).map_err(|e| bad(format!("trust bundle key {key_id}: {e}")))?;
     if !id.to_hex().eq_ignore_ascii_case(&k.key_id) {
         return Err(bad(format!("trust bundle key {key_id}: its key file has key id {id}")));
     }
-    Ok(Ok(if statement == STATEMENT_SCORE {
-        QueryVerifier::new_score(&vk, id.0)
-    } else {
-        QueryVerifier::new(&vk, id.0)
-    }))
+    Ok(Ok(Verifier::new(statement, &vk, id.0)))
 }

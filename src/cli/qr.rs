@@ -1,11 +1,12 @@
 //! `healthzk qr`: a presentation as a compact base45 string (SPEC.md §12) in an alphanumeric
 //! QR code — on the terminal, and as a PNG with `--png`.
 
-use crate::cli::{bad, read_json, write_atomic};
+use super::io::{bad, read_json, write_file};
 use anyhow::Result;
+use clap::Args;
 use healthzk_core::{compact, presentation::Presentation};
 use qrcode::{render::unicode, Color, EcLevel, QrCode};
-use std::path::Path;
+use std::path::PathBuf;
 
 /// Pixels per QR module in the PNG, and the quiet zone in modules (the standard's four).
 const SCALE: usize = 8;
@@ -42,13 +43,28 @@ pub fn png(code: &QrCode) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `healthzk qr`.
+#[derive(Args, Debug)]
+pub struct QrArgs {
+    /// Presentation JSON.
+    #[arg(long)]
+    presentation: PathBuf,
+    /// Also write the QR code as a PNG image.
+    #[arg(long)]
+    png: Option<PathBuf>,
+    /// Print only the compact string.
+    #[arg(long)]
+    string_only: bool,
+}
+
 /// `healthzk qr --presentation P [--png F] [--string-only]`.
-pub fn run(presentation: &Path, png_out: Option<&Path>, string_only: bool) -> Result<u8> {
+pub fn run(a: QrArgs) -> Result<u8> {
+    let (presentation, png_out, string_only) = (&a.presentation, a.png.as_deref(), a.string_only);
     let pres: Presentation = read_json(presentation, "presentation")?;
     let text = compact::encode(&pres).map_err(|e| bad(format!("{}: {e}", presentation.display())))?;
     let qr = code(&text)?;
     if let Some(path) = png_out {
-        write_atomic(path, &png(&qr)?)?;
+        write_file(path, &png(&qr)?)?;
         eprintln!("wrote {} ({} chars, QR version {:?})", path.display(), text.len(), qr.version());
     }
     if !string_only {

@@ -1,12 +1,12 @@
-//! Chain commands: `chain init|accredit|accredit-publisher|address|deploy-verifier`, `anchor`,
-//! `roots`, `model register`, `export-verifier`, and the root and model checks `verify
-//! --roots-from-chain` makes.
+//! `healthzk chain init|accredit|accredit-publisher|address|deploy-verifier`, and what other
+//! subcommands need of a chain: which one (`ChainOpts`), as whom (the role's account), its
+//! registry, the reads `verify --roots-from-chain` makes, and model registration.
 //!
 //! The embedded chain (revm, state in `--chain`) is the default and needs no set-up beyond
 //! `chain init`; `--rpc-url` selects any EVM JSON-RPC endpoint instead. Either way the
 //! contract addresses are kept in `--chain`/deployments.json, per chain id.
 
-use crate::cli::{bad, write_atomic};
+use super::{io::bad, keys::chosen_key};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use healthzk_anchor::{
@@ -14,7 +14,8 @@ use healthzk_anchor::{
     deployments::{ChainDeployment, Deployments, VerifierEntry},
     Account, Chain, EmbeddedChain, Error, RpcChain,
 };
-use healthzk_core::{day::Day, field, Fr};
+use healthzk_core::{field, statement::Statement, Fr};
+use healthzk_prover::KeyDir;
 use std::path::{Path, PathBuf};
 
 /// Which chain, and as whom.
@@ -84,9 +85,12 @@ pub enum ChainCmd {
         /// Keys directory.
         #[arg(long, default_value = "healthzk-data/keys")]
         keys: PathBuf,
-        /// Which statement's key: credential-query or score-threshold.
-        #[arg(long, default_value = healthzk_core::presentation::STATEMENT_QUERY)]
-        statement: String,
+        /// Which statement's key.
+        #[arg(long, default_value_t = Statement::CredentialQuery)]
+        statement: Statement,
+        /// Which key, by id, when the directory holds several of the statement's.
+        #[arg(long)]
+        key_id: Option<String>,
     },
 }
 
@@ -182,7 +186,7 @@ pub fn parse_address(flag: &str, s: &str) -> Result<alloy_primitives::Address> {
     s.parse().map_err(|_| bad(format!("{flag} {s:?}: not a 0x-prefixed 20-byte address")))
 }
 
-fn issuer_address(_opts: &ChainOpts, r: &IssuerRef) -> Result<alloy_primitives::Address> {
+pub fn issuer_address(_opts: &ChainOpts, r: &IssuerRef) -> Result<alloy_primitives::Address> {
     match (&r.dir, &r.address) {
         (_, Some(a)) => parse_address("--issuer-address", a),
         (Some(d), None) => {
@@ -207,65 +211,63 @@ fn deployment(opts: &ChainOpts, chain: &dyn Chain) -> Result<(Deployments, Chain
     Ok((d, c))
 }
 
-fn registry(opts: &ChainOpts, chain: &dyn Chain) -> Result<Registry> {
+pub fn registry(opts: &ChainOpts, chain: &dyn Chain) -> Result<Registry> {
     Ok(Registry { address: deployment(opts, chain)?.1.registry })
 }
 
-pub fn when(unix: u64) -> String {
-    let day = Day((unix / 86_400) as u32);
-    let s = unix % 86_400;
-    format!("{day} {:02}:{:02}:{:02} UTC", s / 3600, s / 60 % 60, s % 60)
+/// `chain init`: the registry, deployed by the sending account (the embedded chain is created
+/// first, or an interrupted creation resumed).
+fn init(opts: ChainOpts) -> Result<u8> {
+    // Everything that can fail on input is checked before the chain is created, and
+    // an embedded chain created by an interrupted init (no registry yet) is resumed.
+    let d = Deployments::load(&opts.chain).map_err(chain_err)?;
+    let (mut chain, owner): (Box<dyn Chain>, Account) = match &opts.rpc_url {
+        None => {
+            let owner = match &opts.key_file {
+                Some(f) => Account::load(f).map_err(key_err)?,
+                None => Account::load_or_create(&opts.chain.join(OWNER_KEY)).map_err(chain_err)?,
+            };
+            let chain = if EmbeddedChain::exists(&opts.chain) {
+                if d.chain(healthzk_anchor::embedded::EMBEDDED_CHAIN_ID).is_some() {
+                    return Err(bad(format!("{} already holds a chain", opts.chain.display())));
+                }
+                EmbeddedChain::open(&opts.chain).map_err(chain_err)?
+            } else {
+                EmbeddedChain::create(&opts.chain).map_err(chain_err)?
+            };
+            (Box::new(chain), owner)
+        }
+        Some(_) => {
+            let owner = owner(&opts)?;
+            (open(&opts)?, owner)
+        }
+    };
+    let mut d = d;
+    if let Some(c) = d.chain(chain.chain_id()) {
+        return Err(bad(format!(
+            "chain {} already has a registry at {} (see {})",
+            chain.chain_id(),
+            c.registry,
+            opts.chain.join(healthzk_anchor::deployments::DEPLOYMENTS_FILE).display()
+        )));
+    }
+    let (registry, receipt) = Registry::deploy(chain.as_mut(), &owner).map_err(chain_err)?;
+    d.chains.insert(
+        chain.chain_id().to_string(),
+        ChainDeployment { registry: registry.address, owner: owner.address(), verifiers: Default::default() },
+    );
+    d.save(&opts.chain).map_err(chain_err)?;
+    if opts.rpc_url.is_none() {
+        eprintln!("embedded chain created in {}", opts.chain.display());
+    }
+    eprintln!("registry owner {} (gas {})", owner.address(), receipt.gas_used);
+    println!("registry {} on chain {}", registry.address, chain.chain_id());
+    Ok(0)
 }
 
-pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
+pub fn run(cmd: ChainCmd) -> Result<u8> {
     match cmd {
-        ChainCmd::Init { opts } => {
-            // Everything that can fail on input is checked before the chain is created, and
-            // an embedded chain created by an interrupted init (no registry yet) is resumed.
-            let d = Deployments::load(&opts.chain).map_err(chain_err)?;
-            let (mut chain, owner): (Box<dyn Chain>, Account) = match &opts.rpc_url {
-                None => {
-                    let owner = match &opts.key_file {
-                        Some(f) => Account::load(f).map_err(key_err)?,
-                        None => Account::load_or_create(&opts.chain.join(OWNER_KEY)).map_err(chain_err)?,
-                    };
-                    let chain = if EmbeddedChain::exists(&opts.chain) {
-                        if d.chain(healthzk_anchor::embedded::EMBEDDED_CHAIN_ID).is_some() {
-                            return Err(bad(format!("{} already holds a chain", opts.chain.display())));
-                        }
-                        EmbeddedChain::open(&opts.chain).map_err(chain_err)?
-                    } else {
-                        EmbeddedChain::create(&opts.chain).map_err(chain_err)?
-                    };
-                    (Box::new(chain), owner)
-                }
-                Some(_) => {
-                    let owner = owner(&opts)?;
-                    (open(&opts)?, owner)
-                }
-            };
-            let mut d = d;
-            if let Some(c) = d.chain(chain.chain_id()) {
-                return Err(bad(format!(
-                    "chain {} already has a registry at {} (see {})",
-                    chain.chain_id(),
-                    c.registry,
-                    opts.chain.join(healthzk_anchor::deployments::DEPLOYMENTS_FILE).display()
-                )));
-            }
-            let (registry, receipt) = Registry::deploy(chain.as_mut(), &owner).map_err(chain_err)?;
-            d.chains.insert(
-                chain.chain_id().to_string(),
-                ChainDeployment { registry: registry.address, owner: owner.address(), verifiers: Default::default() },
-            );
-            d.save(&opts.chain).map_err(chain_err)?;
-            if opts.rpc_url.is_none() {
-                eprintln!("embedded chain created in {}", opts.chain.display());
-            }
-            eprintln!("registry owner {} (gas {})", owner.address(), receipt.gas_used);
-            println!("registry {} on chain {}", registry.address, chain.chain_id());
-            Ok(0)
-        }
+        ChainCmd::Init { opts } => init(opts),
         ChainCmd::Accredit { opts, issuer, remove } => {
             let mut chain = open(&opts)?;
             let reg = registry(&opts, chain.as_ref())?;
@@ -302,80 +304,24 @@ pub fn run_chain(cmd: ChainCmd) -> Result<u8> {
             );
             Ok(0)
         }
-        ChainCmd::DeployVerifier { opts, keys, statement } => {
-            use healthzk_core::presentation::{STATEMENT_QUERY, STATEMENT_SCORE};
-            let (vk, id) = match statement.as_str() {
-                STATEMENT_QUERY => crate::cli::load_vk(&keys)?,
-                STATEMENT_SCORE => crate::score_cli::load_vk(&keys)?,
-                other => {
-                    return Err(bad(format!("--statement {other:?}: expected {STATEMENT_QUERY} or {STATEMENT_SCORE}")))
-                }
-            };
+        ChainCmd::DeployVerifier { opts, keys, statement, key_id } => {
+            let key = chosen_key(&KeyDir::new(&keys), statement, key_id.as_deref())?;
             let mut chain = open(&opts)?;
             let (mut d, _) = deployment(&opts, chain.as_ref())?;
             let from = owner(&opts)?;
-            let (contract, receipt) = VerifierContract::deploy(chain.as_mut(), &from, &vk, id.0).map_err(chain_err)?;
+            let (contract, receipt) =
+                VerifierContract::deploy(chain.as_mut(), &from, &key.vk, key.key_id.0).map_err(chain_err)?;
             let entry = d.chain_mut(chain.chain_id()).expect("checked above");
-            entry
-                .verifiers
-                .insert(id.to_hex(), VerifierEntry { statement: statement.clone(), address: contract.address });
+            entry.verifiers.insert(
+                key.key_id.to_hex(),
+                VerifierEntry { statement: statement.to_string(), address: contract.address },
+            );
             d.save(&opts.chain).map_err(chain_err)?;
-            eprintln!("key id {id} (gas {})", receipt.gas_used);
+            eprintln!("key id {} (gas {})", key.key_id, receipt.gas_used);
             println!("verifier {} for {statement}", contract.address);
             Ok(0)
         }
     }
-}
-
-/// `healthzk anchor`: anchors the issuer tree's current root, or revokes one.
-pub fn anchor(opts: &ChainOpts, issuer_dir: &Path, root: Fr, revocation_root: Fr, revoke: Option<&str>) -> Result<u8> {
-    let mut chain = open(opts)?;
-    let reg = registry(opts, chain.as_ref())?;
-    let me = issuer_account(opts, issuer_dir)?;
-    if let Some(r) = revoke {
-        let r = field::parse_hex("--revoke", r).map_err(|e| bad(e.to_string()))?;
-        let receipt = reg.revoke_root(chain.as_mut(), &me, me.address(), &r).map_err(chain_err)?;
-        println!("revoked {} (gas {})", field::to_hex(&r), receipt.gas_used);
-        return Ok(0);
-    }
-    if reg.is_root_accepted(chain.as_mut(), me.address(), &root).map_err(chain_err)? {
-        println!("root {} is already anchored", field::to_hex(&root));
-    } else {
-        let receipt = reg.anchor_root(chain.as_mut(), &me, &root).map_err(chain_err)?;
-        eprintln!("issuer {} anchored at {} (gas {})", me.address(), when(receipt.block_timestamp), receipt.gas_used);
-        println!("anchored {}", field::to_hex(&root));
-    }
-    if reg.current_revocation_root(chain.as_mut(), me.address()).map_err(chain_err)? == Some(revocation_root) {
-        println!("revocation root {} is already current", field::to_hex(&revocation_root));
-    } else {
-        let receipt = reg.anchor_revocation_root(chain.as_mut(), &me, &revocation_root).map_err(chain_err)?;
-        eprintln!("revocation root anchored at {} (gas {})", when(receipt.block_timestamp), receipt.gas_used);
-        println!("anchored revocation root {}", field::to_hex(&revocation_root));
-    }
-    Ok(0)
-}
-
-/// `healthzk roots`: the issuer's on-chain root history.
-pub fn roots(opts: &ChainOpts, issuer: &IssuerRef) -> Result<u8> {
-    let mut chain = open(opts)?;
-    let reg = registry(opts, chain.as_ref())?;
-    let who = issuer_address(opts, issuer)?;
-    let accredited = reg.is_issuer(chain.as_mut(), who).map_err(chain_err)?;
-    let history = reg.roots(chain.as_mut(), who).map_err(chain_err)?;
-    eprintln!(
-        "issuer {who}: {}, {} root(s) anchored",
-        if accredited { "accredited" } else { "NOT accredited (no root is accepted)" },
-        history.len()
-    );
-    for r in history {
-        let status = match r.revoked_at {
-            Some(t) => format!("revoked {}", when(t)),
-            None if accredited => "accepted".into(),
-            None => "not accepted".into(),
-        };
-        println!("{} anchored {} {status}", field::to_hex(&r.root), when(r.anchored_at));
-    }
-    Ok(0)
 }
 
 /// The registry, opened once for a verifier's questions about one presentation.
@@ -413,24 +359,6 @@ impl RegistryReader {
     pub fn model_accepted(&mut self, hash: &Fr) -> Result<bool> {
         self.reg.is_model_accepted(self.chain.as_mut(), hash).map_err(chain_err)
     }
-}
-
-/// `healthzk export-verifier`: the Solidity verifier for a key, with the key as constants.
-pub fn export_verifier(keys: &Path, statement: &str, out: &Path) -> Result<u8> {
-    use healthzk_core::presentation::{STATEMENT_QUERY, STATEMENT_SCORE};
-    let (vk, id) = match statement {
-        STATEMENT_QUERY => crate::cli::load_vk(keys)?,
-        STATEMENT_SCORE => crate::score_cli::load_vk(keys)?,
-        other => return Err(bad(format!("--statement {other:?}: expected {STATEMENT_QUERY} or {STATEMENT_SCORE}"))),
-    };
-    let source = healthzk_anchor::solidity::export(&vk, id.0, statement).map_err(|e| bad(e.to_string()))?;
-    write_atomic(out, source.as_bytes())?;
-    eprintln!(
-        "wrote {} ({} for key id {id}; compile with solc ≥ 0.8.24, evmVersion cancun or later)",
-        out.display(),
-        healthzk_anchor::solidity::contract_name(statement)
-    );
-    Ok(0)
 }
 
 /// `healthzk model register`: registers a model hash on chain from a model publisher's account
