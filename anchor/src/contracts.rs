@@ -124,6 +124,17 @@ impl Registry {
         view(chain, self.address, R::isRootAcceptedCall { issuer, root: encode::fr_to_u256(root) })
     }
 
+    /// When the issuer anchored `root` and when it was revoked: `None` if never anchored.
+    pub fn root_info(
+        &self,
+        chain: &mut dyn Chain,
+        issuer: Address,
+        root: &Fr,
+    ) -> Result<Option<(u64, Option<u64>)>, Error> {
+        let r = view(chain, self.address, R::rootInfoCall { issuer, root: encode::fr_to_u256(root) })?;
+        Ok((r.anchoredAt != 0).then_some((r.anchoredAt, (r.revokedAt != 0).then_some(r.revokedAt))))
+    }
+
     /// The issuer's whole root history, oldest first.
     pub fn roots(&self, chain: &mut dyn Chain, issuer: Address) -> Result<Vec<AnchoredRoot>, Error> {
         let n: U256 = view(chain, self.address, R::rootCountCall { issuer })?;

@@ -47,10 +47,13 @@ impl Day {
     /// Parses `YYYY-MM-DD`.
     pub fn parse(field: &str, s: &str) -> Result<Day> {
         let bad = || Error::invalid(format!("{field}: expected a date YYYY-MM-DD on or after 1970-01-01, got {s:?}"));
-        let parts: Vec<&str> = s.split('-').collect();
-        if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
+        // Exactly `DDDD-DD-DD` in ASCII digits: one spelling per day (no sign, no space).
+        let shape = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !shape {
             return Err(bad());
         }
+        let parts: Vec<&str> = s.split('-').collect();
         let y: i64 = parts[0].parse().map_err(|_| bad())?;
         let m: u32 = parts[1].parse().map_err(|_| bad())?;
         let d: u32 = parts[2].parse().map_err(|_| bad())?;
@@ -110,6 +113,26 @@ mod tests {
         assert_eq!(Day::from_ymd(9999, 12, 31), Some(Day::LAST));
         assert_eq!(Day::parse("d", &Day::LAST.to_string()), Ok(Day::LAST));
         assert!(Day::parse("d", &Day(Day::LAST.0 + 1).to_string()).is_err(), "five-digit years do not parse");
+    }
+
+    /// One spelling per day: a sign, a space or a non-ASCII digit in any field is refused
+    /// (`str::parse` alone takes `+1` for 1, so `2026-+1-+5` was a second spelling).
+    #[test]
+    fn only_one_spelling_per_day() {
+        for s in [
+            "2026-+1-+5",
+            "+026-01-05",
+            "2026-01-+5",
+            "2026-1 -05",
+            " 2026-1-05",
+            "2026-01-5 ",
+            "2026-٠١-05",
+            "2026_01_05",
+        ] {
+            let e = Day::parse("as_of", s).unwrap_err().to_string();
+            assert!(e.contains("as_of: expected a date YYYY-MM-DD"), "{s:?}: {e}");
+        }
+        assert_eq!(Day::parse("as_of", "2026-01-05").unwrap().to_string(), "2026-01-05");
     }
 
     proptest! {

@@ -99,6 +99,43 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// Mode of a directory only its owner may enter (Unix).
+pub const PRIVATE_DIR: u32 = 0o700;
+
+/// Sets `path`'s mode (Unix; elsewhere nothing), for files and directories an earlier version
+/// created with the umask's.
+pub fn restrict(path: &Path, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// Creates an empty file at `path` with `mode` if there is none (so that a program which later
+/// opens it, such as SQLite, never creates it with the umask's mode).
+pub fn create_file(path: &Path, mode: u32) -> io::Result<()> {
+    let mut o = OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    match o.open(path) {
+        Ok(f) => {
+            f.sync_all()?;
+            sync_dir(path.parent().unwrap_or(Path::new(".")))
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Creates `dir` (and its parents) if missing; a directory it creates gets `mode` (Unix).
 pub fn create_dir(dir: &Path, mode: u32) -> io::Result<()> {
     let mut b = std::fs::DirBuilder::new();

@@ -29,8 +29,32 @@ pub struct Config {
     /// …or once the oldest unanchored credential is this many seconds old (0: only on call
     /// and by count).
     pub anchor_interval_secs: u64,
-    /// Requests per second per client address on verifier routes (0: unlimited).
+    /// Proof jobs queued or running for one client (address, or IPv6 /64) at most; beyond,
+    /// 429 with Retry-After (`max_queue` if larger).
+    pub max_queue_per_client: usize,
+    /// Requests per second per client on verifier routes; a batch costs one per presentation
+    /// (0: unlimited).
     pub verify_rate_limit: u32,
+    /// Verification requests worked on at once; beyond, 503 with Retry-After (0: four per
+    /// prover thread).
+    pub max_verifications: usize,
+    /// Presentations refused for one challenge before it is retired (a retired challenge
+    /// accepts nothing; the verifier asks for a new one).
+    pub challenge_max_failures: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client. Empty: the peer address is
+    /// the client (the header is ignored, since anyone can send one).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Challenges, jobs and their results are deleted this many seconds after they expire or
+    /// finish (nullifiers are kept: they are what refuses a second presentation).
+    pub retention_secs: u64,
+    /// A client must send a request's headers within this many seconds of connecting or of
+    /// its previous response; otherwise the connection is closed (slow-header clients).
+    pub header_timeout_secs: u64,
+    /// Open connections at most; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Run a single-party setup for keys that are missing: FOR DEVELOPMENT ONLY. Without it,
+    /// the service refuses to start without its keys.
+    pub dev: bool,
     /// Lifetime of a challenge, seconds.
     pub challenge_ttl_secs: u64,
     /// Issuer tree depth (and of the keys generated at first start).
@@ -65,7 +89,15 @@ impl Default for Config {
             prover_threads: 0,
             anchor_every: 100,
             anchor_interval_secs: 60,
+            max_queue_per_client: 16,
             verify_rate_limit: 1000,
+            max_verifications: 0,
+            challenge_max_failures: 3,
+            trusted_proxies: vec![],
+            retention_secs: 7 * 86_400,
+            header_timeout_secs: 10,
+            max_connections: 1024,
+            dev: false,
             challenge_ttl_secs: 300,
             depth: healthzk_core::DEFAULT_TREE_DEPTH,
             tolerance_days: 1,
@@ -94,6 +126,18 @@ impl Config {
         }
         if self.request_timeout_secs == 0 || self.challenge_ttl_secs == 0 {
             return Err("request_timeout_secs and challenge_ttl_secs must be positive".into());
+        }
+        if self.max_queue_per_client == 0 {
+            return Err("max_queue_per_client: at least 1".into());
+        }
+        if self.challenge_max_failures == 0 {
+            return Err("challenge_max_failures: at least 1".into());
+        }
+        if self.header_timeout_secs == 0 || self.max_connections == 0 {
+            return Err("header_timeout_secs and max_connections must be positive".into());
+        }
+        if self.retention_secs < 3600 {
+            return Err("retention_secs: at least 3600 (verifiers and holders poll results)".into());
         }
         if self.anchor_every == 0 {
             return Err("anchor_every: at least 1".into());

@@ -45,6 +45,9 @@ pub enum Internal {
     /// A worker ended without an answer.
     #[error("{0}")]
     Stopped(&'static str),
+    /// A fault a test injected (`fault-injection` builds only).
+    #[error("{0}")]
+    Injected(#[from] crate::faults::Injected),
 }
 
 impl From<healthzk_core::Error> for Internal {
@@ -143,6 +146,7 @@ macro_rules! internal_from {
 }
 internal_from!(
     Internal,
+    crate::faults::Injected,
     sqlx::Error,
     healthzk_anchor::Error,
     healthzk_prover::KeyDirError,

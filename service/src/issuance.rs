@@ -8,7 +8,8 @@
 
 use crate::{
     error::{AppError, AppResult, Internal, StartError, Step},
-    state::{new_token, now, token_hash, AppState, IssuerHandle, IssuerState},
+    faults::Point,
+    state::{detached, new_token, now, token_hash, AppState, IssuerHandle, IssuerState},
 };
 use healthzk_anchor::{contracts::AnchoredRoot, Account};
 use healthzk_core::{
@@ -124,6 +125,7 @@ async fn load_issuer(state: &Arc<AppState>, id: String, country: Option<String>)
         account,
         country,
         pending_since: None,
+        retry: None,
         tree,
         anchored,
         revocations,
@@ -161,6 +163,13 @@ pub(crate) struct NewIssuer {
 /// Creates an issuer: a chain account (accredited on the registry, and funded where gas
 /// costs) and a bearer token.
 pub(crate) async fn create_issuer(state: &Arc<AppState>, name: &str, country: Option<String>) -> AppResult<NewIssuer> {
+    // Key file, accreditation, row and memory: all of them, even if the request is dropped.
+    detached(create_issuer_now(Arc::clone(state), name.to_string(), country)).await
+}
+
+async fn create_issuer_now(state: Arc<AppState>, name: String, country: Option<String>) -> AppResult<NewIssuer> {
+    let state = &state;
+    let name = name.as_str();
     let id = format!("iss_{}", &new_token("x")[2..14]);
     let token = new_token("hzki");
     let account = Account::random();
@@ -195,6 +204,7 @@ pub(crate) async fn create_issuer(state: &Arc<AppState>, name: &str, country: Op
         revocations: RevocationList::empty(),
         anchored_revocation: None,
         pending_since: None,
+        retry: None,
     };
     state.issuers.write().unwrap().insert(id.clone(), Arc::new(tokio::sync::Mutex::new(st)));
     tracing::info!(issuer = %id, %address, "issuer created and accredited");
@@ -212,6 +222,20 @@ pub(crate) struct Issued {
 
 /// Issues one credential: commit, encrypt the package to the holder, store durably, append.
 pub(crate) async fn issue(
+    state: &Arc<AppState>,
+    handle: &IssuerHandle,
+    request: CredentialRequest,
+    holder: HolderCommitment,
+    holder_key: &str,
+    today: Day,
+) -> AppResult<Issued> {
+    // The leaf's commit and the tree in memory that mirrors it happen together: a request
+    // dropped after the INSERT was sent must not leave the next issuance at a taken index.
+    let (state, handle, key) = (Arc::clone(state), Arc::clone(handle), holder_key.to_string());
+    detached(async move { issue_now(&state, &handle, request, holder, &key, today).await }).await
+}
+
+async fn issue_now(
     state: &Arc<AppState>,
     handle: &IssuerHandle,
     request: CredentialRequest,
@@ -249,6 +273,7 @@ pub(crate) async fn issue(
         .bind(now() as i64)
         .execute(&state.db)
         .await?;
+    state.faults.check(Point::LeafCommitted).await?;
     st.tree = tree;
     if st.pending_since.is_none() {
         st.pending_since = Some(Instant::now());
@@ -256,7 +281,7 @@ pub(crate) async fn issue(
     let root = st.tree.root();
     let due = st.pending() >= state.cfg.anchor_every;
     drop(st);
-    state.metrics.credentials.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.credential();
     if due {
         state.anchor_wake.notify_one();
     }
@@ -277,8 +302,16 @@ pub(crate) struct Anchored {
     pub already: bool,
 }
 
-/// Anchors the issuer's current root (and its revocation root if it changed).
+/// Anchors the issuer's current root and its revocation root, whichever the chain does not
+/// have yet. Idempotent: what an earlier attempt put on chain without recording it (a store
+/// failure after the transaction, a second transaction that failed after the first, a stop)
+/// is recorded, not sent again.
 pub(crate) async fn anchor(state: &Arc<AppState>, handle: &IssuerHandle) -> AppResult<Anchored> {
+    let (state, handle) = (Arc::clone(state), Arc::clone(handle));
+    detached(async move { anchor_now(&state, &handle).await }).await
+}
+
+async fn anchor_now(state: &Arc<AppState>, handle: &IssuerHandle) -> AppResult<Anchored> {
     let mut st = handle.lock().await;
     let rev_root = st.revocations.root();
     let root = st.tree.root();
@@ -296,19 +329,34 @@ pub(crate) async fn anchor(state: &Arc<AppState>, handle: &IssuerHandle) -> AppR
     let stamp = tokio::task::spawn_blocking(move || -> Result<u64, Internal> {
         let mut c = s2.chain.lock().unwrap();
         let c = &mut *c;
-        c.fund(&account)?;
+        let address = account.address();
         let mut t = 0;
         if !root_done {
-            t = c.registry.anchor_root(c.chain.as_mut(), &account, &root)?.block_timestamp;
+            t = match c.registry.root_info(c.chain.as_mut(), address, &root)? {
+                Some((at, _)) => at,
+                None => {
+                    c.fund(&account)?;
+                    s2.faults.check_blocking(Point::ChainAnchorRoot)?;
+                    c.registry.anchor_root(c.chain.as_mut(), &account, &root)?.block_timestamp
+                }
+            };
         }
         if !rev_done {
-            t = c.registry.anchor_revocation_root(c.chain.as_mut(), &account, &rev_root)?.block_timestamp;
+            t = match c.registry.revocation_root_info(c.chain.as_mut(), address, &rev_root)? {
+                Some((at, _)) => at.max(t),
+                None => {
+                    c.fund(&account)?;
+                    s2.faults.check_blocking(Point::ChainAnchorRevocationRoot)?;
+                    c.registry.anchor_revocation_root(c.chain.as_mut(), &account, &rev_root)?.block_timestamp
+                }
+            };
         }
         Ok(t)
     })
     .await??;
     let issuer_id = st.id.clone();
     if !root_done {
+        state.faults.check(Point::StoreAnchor).await?;
         sqlx::query("INSERT OR IGNORE INTO anchors (issuer, root, leaf_count, revocation_root, anchored_at) VALUES (?, ?, ?, ?, ?)")
             .bind(&issuer_id)
             .bind(field::to_hex(&root))
@@ -319,9 +367,10 @@ pub(crate) async fn anchor(state: &Arc<AppState>, handle: &IssuerHandle) -> AppR
             .await?;
         st.anchored = Some(st.tree.clone());
         st.pending_since = None;
-        state.metrics.anchors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.anchor();
     }
     st.anchored_revocation = Some(rev_root);
+    st.retry = None;
     {
         let mut trust = state.trust.write().unwrap();
         if !root_done {
@@ -333,45 +382,73 @@ pub(crate) async fn anchor(state: &Arc<AppState>, handle: &IssuerHandle) -> AppR
     Ok(Anchored { root, leaf_count, revocation_root: rev_root, anchored_at: stamp, already: false })
 }
 
-/// The path of credential `index` to the issuer's latest anchored root.
+/// The path of credential `index` to the issuer's latest anchored root. A credential that
+/// does not exist and one not anchored yet get the same answer: the route is public, and must
+/// not tell how many credentials an issuer has issued since its last anchor.
 pub(crate) async fn anchored_path(state: &AppState, issuer_id: &str, index: u64) -> AppResult<(MerklePath, Fr)> {
     let handle = issuer(state, issuer_id)?;
     let st = handle.lock().await;
-    if index >= st.tree.len() {
-        return Err(AppError::not_found(format!("issuer {issuer_id:?} has no credential #{index}")));
-    }
     match &st.anchored {
         Some(t) if index < t.len() => Ok((t.path(index).map_err(Internal::from)?, t.root())),
-        _ => Err(AppError::conflict(format!(
-            "credential #{index} is not anchored yet; the issuer anchors every {} credentials or {} s (or on POST …/anchor)",
+        _ => Err(AppError::not_found(format!(
+            "issuer {issuer_id:?} has no anchored credential #{index} (credentials are anchored every {} or {} s, or on POST …/anchor)",
             state.cfg.anchor_every, state.cfg.anchor_interval_secs
         ))),
     }
 }
 
-/// Revokes credential `index` (its nonce); the new revocation root is anchored at once.
-pub(crate) async fn revoke(state: &Arc<AppState>, handle: &IssuerHandle, index: u64) -> AppResult<Fr> {
+/// What revoking did: the revocation is committed either way; `anchored` says whether its root
+/// is on chain yet (if not, the service anchors it as soon as the chain takes it, also after a
+/// restart, and until then verifiers accept the previous revocation root).
+pub(crate) struct Revoked {
+    pub revocation_root: Fr,
+    pub anchored: bool,
+}
+
+/// Revokes credential `index` (its nonce) and anchors the new revocation root. Asking again
+/// for a revocation whose anchoring failed anchors it; asking again after it is anchored is a
+/// 409.
+pub(crate) async fn revoke(state: &Arc<AppState>, handle: &IssuerHandle, index: u64) -> AppResult<Revoked> {
+    let (state, handle) = (Arc::clone(state), Arc::clone(handle));
+    detached(async move { revoke_now(&state, &handle, index).await }).await
+}
+
+async fn revoke_now(state: &Arc<AppState>, handle: &IssuerHandle, index: u64) -> AppResult<Revoked> {
     {
         let mut st = handle.lock().await;
         if index >= st.tree.len() {
             return Err(AppError::not_found(format!("issuer {:?} has no credential #{index}", st.id)));
         }
         if st.revocations.is_revoked(index) {
-            return Err(AppError::conflict(format!("credential #{index} is already revoked")));
+            if st.anchored_revocation == Some(st.revocations.root()) {
+                return Err(AppError::conflict(format!("credential #{index} is already revoked")));
+            }
+        } else {
+            let list = st.revocations.with(index).map_err(|e| AppError::invalid(e.to_string()))?;
+            sqlx::query("INSERT INTO revocations (issuer, nonce, revoked_at) VALUES (?, ?, ?)")
+                .bind(&st.id)
+                .bind(index as i64)
+                .bind(now() as i64)
+                .execute(&state.db)
+                .await?;
+            st.revocations = list;
         }
-        let list = st.revocations.with(index).map_err(|e| AppError::invalid(e.to_string()))?;
-        sqlx::query("INSERT INTO revocations (issuer, nonce, revoked_at) VALUES (?, ?, ?)")
-            .bind(&st.id)
-            .bind(index as i64)
-            .bind(now() as i64)
-            .execute(&state.db)
-            .await?;
-        st.revocations = list;
     }
-    Ok(anchor(state, handle).await?.revocation_root)
+    match anchor_now(state, handle).await {
+        Ok(a) => Ok(Revoked { revocation_root: a.revocation_root, anchored: true }),
+        Err(e) if e.status.is_server_error() => {
+            let root = handle.lock().await.revocations.root();
+            tracing::warn!(error = %e.message, "revocation committed, its anchoring failed; the service retries it");
+            state.anchor_wake.notify_one();
+            Ok(Revoked { revocation_root: root, anchored: false })
+        }
+        Err(e) => Err(e),
+    }
 }
 
-/// Anchors issuers whose unanchored credentials reached the count or the age limit.
+/// Anchors, for every issuer, what is due: unanchored credentials past the count or the age
+/// limit, and a revocation root the chain does not have (a revocation whose anchoring failed,
+/// also before a restart). Failures are retried with backoff (1 s doubling to 60 s).
 pub(crate) async fn anchor_loop(state: Arc<AppState>) {
     let interval = Duration::from_secs(state.cfg.anchor_interval_secs);
     loop {
@@ -382,11 +459,19 @@ pub(crate) async fn anchor_loop(state: Arc<AppState>) {
                 let st = h.lock().await;
                 let pending = st.pending();
                 let old = st.pending_since.is_some_and(|t| !interval.is_zero() && t.elapsed() >= interval);
-                (st.id.clone(), pending > 0 && (pending >= state.cfg.anchor_every || old))
+                let leaves_due = pending > 0 && (pending >= state.cfg.anchor_every || old);
+                let revocation_due = st.anchored_revocation != Some(st.revocations.root())
+                    && (st.anchored.is_some() || !st.revocations.revoked().is_empty());
+                let waiting = st.retry.is_some_and(|(at, _)| Instant::now() < at);
+                (st.id.clone(), (leaves_due || revocation_due) && !waiting)
             };
             if due {
                 if let Err(e) = anchor(&state, &h).await {
-                    tracing::error!(issuer = %id, error = %e.message, "scheduled anchoring failed");
+                    let mut st = h.lock().await;
+                    let backoff =
+                        st.retry.map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(Duration::from_secs(60)));
+                    st.retry = Some((Instant::now() + backoff, backoff));
+                    tracing::error!(issuer = %id, error = %e.message, retry_in_s = backoff.as_secs(), "scheduled anchoring failed");
                 }
             }
         }

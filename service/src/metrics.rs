@@ -1,125 +1,184 @@
-//! Prometheus metrics, in the text exposition format: counters and duration sums by route,
-//! proof and verification outcomes, queue depth. Labels are route templates and outcomes,
-//! never ids or values.
+//! Prometheus metrics (the `prometheus-client` crate, OpenMetrics text): requests and their
+//! latency by route template, proof jobs and verdicts by outcome, queue depth, issuance and
+//! anchoring counts, rate-limit refusals.
+//!
+//! Every label value comes from a closed set written in this crate (`&'static str`): route
+//! templates from the router (anything else is `unmatched`), the methods the API uses (anything
+//! else is `OTHER`), statement names and verdict kinds. A client cannot add a series.
 
-use std::{
-    collections::BTreeMap,
-    fmt::Write,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex,
+use healthzk_core::statement::Statement;
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
     },
+    registry::Registry,
 };
 
-/// Histogram bucket bounds, seconds.
-const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
-
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: &'static str,
+    status: u16,
 }
 
-impl Histogram {
-    fn observe(&mut self, secs: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; BUCKETS.len()];
-        }
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += secs;
-        self.count += 1;
-    }
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ProofLabels {
+    statement: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StatementLabels {
+    statement: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+fn latency() -> Histogram {
+    // 1 ms to about 60 s.
+    Histogram::new(exponential_buckets(0.001, 2.5, 13))
 }
 
 /// The service's metrics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    durations: Mutex<BTreeMap<String, Histogram>>,
-    proofs: Mutex<BTreeMap<(String, String), u64>>,
-    proof_seconds: Mutex<BTreeMap<String, Histogram>>,
-    verdicts: Mutex<BTreeMap<String, u64>>,
-    /// Credentials issued since start.
-    pub credentials: AtomicU64,
-    /// Roots anchored since start.
-    pub anchors: AtomicU64,
-    /// Proof jobs queued or running.
-    pub queue_depth: AtomicU64,
-    /// Requests refused by the rate limiter.
-    pub rate_limited: AtomicU64,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    proofs: Family<ProofLabels, Counter>,
+    proof_seconds: Family<StatementLabels, Histogram, fn() -> Histogram>,
+    verdicts: Family<OutcomeLabels, Counter>,
+    credentials: Counter,
+    anchors: Counter,
+    queue: Gauge,
+    rate_limited: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let m = Metrics {
+            requests: Family::default(),
+            durations: Family::new_with_constructor(latency),
+            proofs: Family::default(),
+            proof_seconds: Family::new_with_constructor(latency),
+            verdicts: Family::default(),
+            credentials: Counter::default(),
+            anchors: Counter::default(),
+            queue: Gauge::default(),
+            rate_limited: Counter::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "healthzk_http_requests",
+            "HTTP requests answered, by route template and status",
+            m.requests.clone(),
+        );
+        registry.register("healthzk_http_request_duration_seconds", "Request latency", m.durations.clone());
+        registry.register("healthzk_proof_jobs", "Proof jobs finished, by statement and outcome", m.proofs.clone());
+        registry.register(
+            "healthzk_proof_duration_seconds",
+            "Proving time of successful jobs",
+            m.proof_seconds.clone(),
+        );
+        registry.register("healthzk_verifications", "Presentations verified, by outcome", m.verdicts.clone());
+        registry.register("healthzk_credentials_issued", "Credentials issued since start", m.credentials.clone());
+        registry.register("healthzk_anchors", "Issuer roots anchored since start", m.anchors.clone());
+        registry.register("healthzk_proof_queue_depth", "Proof jobs queued or running", m.queue.clone());
+        registry.register("healthzk_rate_limited", "Requests refused by a rate limit or quota", m.rate_limited.clone());
+        Metrics { registry, ..m }
+    }
+}
+
+/// A method as a label: the ones the API serves, or `OTHER`.
+pub(crate) fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 impl Metrics {
-    /// Records one answered request.
-    pub fn request(&self, method: &str, route: &str, status: u16, secs: f64) {
-        *self.requests.lock().unwrap().entry((method.into(), route.into(), status)).or_default() += 1;
-        self.durations.lock().unwrap().entry(route.into()).or_default().observe(secs);
+    /// Records one answered request (`route`: a template of the router, or `unmatched`).
+    pub fn request(&self, method: &'static str, route: &'static str, status: u16, secs: f64) {
+        self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
+        self.durations.get_or_create(&RouteLabels { route }).observe(secs);
     }
 
-    /// Records a finished proof job (`outcome`: done | failed).
-    pub fn proof(&self, statement: &str, outcome: &str, secs: f64) {
-        *self.proofs.lock().unwrap().entry((statement.into(), outcome.into())).or_default() += 1;
-        if outcome == "done" {
-            self.proof_seconds.lock().unwrap().entry(statement.into()).or_default().observe(secs);
+    /// Records a finished proof job.
+    pub fn proof(&self, statement: Statement, done: bool, secs: f64) {
+        let outcome = if done { "done" } else { "failed" };
+        self.proofs.get_or_create(&ProofLabels { statement: statement.name(), outcome }).inc();
+        if done {
+            self.proof_seconds.get_or_create(&StatementLabels { statement: statement.name() }).observe(secs);
         }
     }
 
     /// Records a verdict (`accepted`, or the rejection kind).
-    pub fn verdict(&self, outcome: &str) {
-        *self.verdicts.lock().unwrap().entry(outcome.into()).or_default() += 1;
+    pub fn verdict(&self, outcome: &'static str) {
+        self.verdicts.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
-    /// The exposition text.
+    /// One credential issued.
+    pub fn credential(&self) {
+        self.credentials.inc();
+    }
+
+    /// One root anchored.
+    pub fn anchor(&self) {
+        self.anchors.inc();
+    }
+
+    /// Queue slots taken (positive) or released (negative).
+    pub fn queue_depth(&self, delta: i64) {
+        self.queue.inc_by(delta);
+    }
+
+    /// One request refused by a rate limit or quota.
+    pub fn rate_limited(&self) {
+        self.rate_limited.inc();
+    }
+
+    /// The exposition text (OpenMetrics).
     pub fn render(&self) -> String {
         let mut s = String::new();
-        s.push_str("# HELP healthzk_http_requests_total HTTP requests answered, by route template and status.\n");
-        s.push_str("# TYPE healthzk_http_requests_total counter\n");
-        for ((m, r, st), n) in self.requests.lock().unwrap().iter() {
-            let _ = writeln!(s, "healthzk_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{st}\"}} {n}");
-        }
-        histograms(&mut s, "healthzk_http_request_duration_seconds", "Request latency.", "route", &self.durations);
-        s.push_str("# HELP healthzk_proof_jobs_total Proof jobs finished, by statement and outcome.\n");
-        s.push_str("# TYPE healthzk_proof_jobs_total counter\n");
-        for ((st, o), n) in self.proofs.lock().unwrap().iter() {
-            let _ = writeln!(s, "healthzk_proof_jobs_total{{statement=\"{st}\",outcome=\"{o}\"}} {n}");
-        }
-        histograms(
-            &mut s,
-            "healthzk_proof_duration_seconds",
-            "Proving time of successful jobs.",
-            "statement",
-            &self.proof_seconds,
-        );
-        s.push_str("# HELP healthzk_verifications_total Presentations verified, by outcome.\n");
-        s.push_str("# TYPE healthzk_verifications_total counter\n");
-        for (o, n) in self.verdicts.lock().unwrap().iter() {
-            let _ = writeln!(s, "healthzk_verifications_total{{outcome=\"{o}\"}} {n}");
-        }
-        for (name, help, kind, v) in [
-            ("healthzk_credentials_issued_total", "Credentials issued since start.", "counter", &self.credentials),
-            ("healthzk_anchors_total", "Issuer roots anchored since start.", "counter", &self.anchors),
-            ("healthzk_proof_queue_depth", "Proof jobs queued or running.", "gauge", &self.queue_depth),
-            ("healthzk_rate_limited_total", "Requests refused by the rate limiter.", "counter", &self.rate_limited),
-        ] {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", v.load(Ordering::Relaxed));
-        }
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut s, &self.registry);
         s
     }
 }
 
-fn histograms(s: &mut String, name: &str, help: &str, label: &str, m: &Mutex<BTreeMap<String, Histogram>>) {
-    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} histogram");
-    for (k, h) in m.lock().unwrap().iter() {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(s, "{name}_bucket{{{label}=\"{k}\",le=\"{b}\"}} {}", h.counts[i]);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Made-up methods and paths share one series each: the label set is closed.
+    #[test]
+    fn made_up_methods_and_routes_add_no_series() {
+        let m = Metrics::default();
+        for i in 0..50 {
+            let method = axum::http::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+            m.request(method_label(&method), "unmatched", 404, 0.001);
         }
-        let _ = writeln!(s, "{name}_bucket{{{label}=\"{k}\",le=\"+Inf\"}} {}", h.count);
-        let _ = writeln!(s, "{name}_sum{{{label}=\"{k}\"}} {}", h.sum);
-        let _ = writeln!(s, "{name}_count{{{label}=\"{k}\"}} {}", h.count);
+        let text = m.render();
+        let series: Vec<&str> = text.lines().filter(|l| l.starts_with("healthzk_http_requests_total{")).collect();
+        assert_eq!(series, ["healthzk_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 50"]);
+        assert!(!text.contains("FOO"));
     }
 }

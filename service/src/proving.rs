@@ -6,10 +6,13 @@
 //! only. SQLite keeps a job's status and, when done, its presentation (public by design).
 
 use crate::{
+    client::ClientKey,
     error::{AppError, AppResult, Internal},
+    faults::Point,
     registry::{resolve_target, TargetKind},
     state::{new_token, now, today, AppState},
 };
+use axum::http::StatusCode;
 use healthzk_core::{
     credential::{HolderPackage, PACKAGE_FORMAT},
     day::Day,
@@ -99,6 +102,13 @@ pub(crate) async fn prepare(state: &Arc<AppState>, req: ProveRequest) -> AppResu
         Some(s) => Day::parse("as_of", s).map_err(|e| AppError::invalid(e.to_string()))?,
         None => today(),
     };
+    let (earliest, latest) = healthzk_verifier::as_of_window(today(), state.cfg.tolerance_days);
+    if as_of < earliest || as_of > latest {
+        return Err(AppError::invalid(format!(
+            "as_of {as_of}: verifiers accept {earliest} to {latest} (today, or up to {} days before; never a future day)",
+            state.cfg.tolerance_days
+        )));
+    }
     let commitment = pkg.credential.commitment();
     let row: Option<(String, i64)> = sqlx::query_as("SELECT issuer, idx FROM leaves WHERE commitment = ?")
         .bind(field::to_hex(&commitment))
@@ -139,32 +149,71 @@ pub(crate) async fn prepare(state: &Arc<AppState>, req: ProveRequest) -> AppResu
     })
 }
 
-/// Reserves a queue slot, or answers 503 with Retry-After.
-pub(crate) fn reserve(state: &AppState, n: usize) -> AppResult<()> {
-    let max = state.cfg.max_queue;
-    let mut cur = state.in_flight.load(Ordering::Acquire);
-    loop {
-        if cur + n > max {
-            return Err(AppError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                format!("the proof queue is full ({cur} of {max} jobs); retry later"),
-            )
-            .retry_after(2));
+/// Queue slots, held by jobs. They are released when the guard drops: when the job that owns
+/// it ends (however it ends), or when the request that reserved them is dropped before its
+/// jobs started. No path leaks a slot.
+pub(crate) struct Slots {
+    state: Arc<AppState>,
+    client: ClientKey,
+    n: usize,
+}
+
+impl Slots {
+    /// One of these slots, for one job.
+    pub fn one(&mut self) -> Slots {
+        assert!(self.n > 0, "more jobs than reserved slots");
+        self.n -= 1;
+        Slots { state: Arc::clone(&self.state), client: self.client, n: 1 }
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        if self.n == 0 {
+            return;
         }
-        match state.in_flight.compare_exchange(cur, cur + n, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => {
-                state.metrics.queue_depth.fetch_add(n as u64, Ordering::Relaxed);
-                return Ok(());
+        self.state.in_flight.fetch_sub(self.n, Ordering::AcqRel);
+        self.state.metrics.queue_depth(-(self.n as i64));
+        let mut by_client = self.state.queue_by_client.lock().unwrap();
+        if let Some(c) = by_client.get_mut(&self.client) {
+            *c -= self.n.min(*c);
+            if *c == 0 {
+                by_client.remove(&self.client);
             }
-            Err(now) => cur = now,
         }
     }
 }
 
-/// Releases `n` reserved slots (for jobs that will not run).
-pub(crate) fn release(state: &AppState, n: usize) {
-    state.in_flight.fetch_sub(n, Ordering::AcqRel);
-    state.metrics.queue_depth.fetch_sub(n as u64, Ordering::Relaxed);
+/// Reserves `n` queue slots for `client`: 429 with Retry-After beyond the client's share,
+/// 503 with Retry-After when the queue is full.
+pub(crate) fn reserve(state: &Arc<AppState>, client: ClientKey, n: usize) -> AppResult<Slots> {
+    let share = state.cfg.max_queue_per_client.min(state.cfg.max_queue);
+    {
+        let mut by_client = state.queue_by_client.lock().unwrap();
+        let max = state.cfg.max_queue;
+        let cur = state.in_flight.load(Ordering::Acquire);
+        if cur + n > max {
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the proof queue is full ({cur} of {max} jobs); retry later"),
+            )
+            .retry_after(2));
+        }
+        let mine = by_client.get(&client).copied().unwrap_or(0);
+        if mine + n > share {
+            state.metrics.rate_limited();
+            return Err(AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("your share of the proof queue is in use ({mine} of {share} jobs); retry later"),
+            )
+            .retry_after(2));
+        }
+        // Reservations take this lock, so the check and the add are one step.
+        state.in_flight.fetch_add(n, Ordering::AcqRel);
+        *by_client.entry(client).or_default() += n;
+    }
+    state.metrics.queue_depth(n as i64);
+    Ok(Slots { state: Arc::clone(state), client, n })
 }
 
 /// Why a job failed: the statement is false (the client's problem) or the service failed.
@@ -173,52 +222,78 @@ pub(crate) enum JobError {
     Internal(Internal),
 }
 
-/// Runs a job (with a reserved slot) on the prover pool; the slot is released when it ends.
-pub(crate) async fn run(state: &Arc<AppState>, job: Job) -> Result<Presentation, JobError> {
+/// Proves a job (on the calling thread: a prover-pool thread).
+fn prove(state: &AppState, job: Job) -> Result<Presentation, JobError> {
+    state.faults.check_blocking(Point::ProverJob).map_err(|e| JobError::Internal(e.into()))?;
+    let out = match job {
+        Job::Query(public, w) => state.query_prover.present(&public, &w, &mut OsRng),
+        Job::Score(public, w) => match state.score_prover(w.model.shape()) {
+            Ok(p) => p.prove(&public, &w, &mut OsRng).map(|proof| p.wrap(&public, proof)),
+            Err(e) => return Err(JobError::Internal(e)),
+        },
+    };
+    match out {
+        Ok(p) => Ok(p),
+        Err(healthzk_prover::ProveError::Unsatisfied(u)) => {
+            Err(JobError::Unsatisfied(format!("the statement does not hold: {u}")))
+        }
+        Err(e) => Err(JobError::Internal(e.into())),
+    }
+}
+
+/// Runs a job on the prover pool; `slot` is released when it ends. A panicking job is a
+/// failed job (logged), not a dead process.
+pub(crate) async fn run(state: &Arc<AppState>, job: Job, slot: Slots) -> Result<Presentation, JobError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let st = Arc::clone(state);
     let statement = job.statement();
     state.pool.spawn(move || {
+        let _slot = slot;
         let t = Instant::now();
-        let out = match job {
-            Job::Query(public, w) => st.query_prover.present(&public, &w, &mut OsRng),
-            Job::Score(public, w) => match st.score_prover(w.model.shape()) {
-                Ok(p) => p.prove(&public, &w, &mut OsRng).map(|proof| p.wrap(&public, proof)),
-                Err(e) => Err(healthzk_prover::ProveError::WrongKey(e.to_string())),
-            },
-        };
-        let out = match out {
-            Ok(p) => Ok(p),
-            Err(healthzk_prover::ProveError::Unsatisfied(u)) => {
-                Err(JobError::Unsatisfied(format!("the statement does not hold: {u}")))
-            }
-            Err(e) => Err(JobError::Internal(e.into())),
-        };
-        st.metrics.proof(statement.name(), if out.is_ok() { "done" } else { "failed" }, t.elapsed().as_secs_f64());
-        release(&st, 1);
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prove(&st, job))).unwrap_or_else(|_| {
+            tracing::error!(statement = statement.name(), "a proof job panicked; the job failed, the service goes on");
+            Err(JobError::Internal(Internal::Stopped("the proof job panicked")))
+        });
+        st.metrics.proof(statement, out.is_ok(), t.elapsed().as_secs_f64());
         let _ = tx.send(out);
     });
     rx.await.unwrap_or_else(|_| Err(JobError::Internal(Internal::Stopped("the prover thread ended"))))
 }
 
-/// Records a new async job.
-pub(crate) async fn record_job(state: &AppState, statement: Statement) -> AppResult<String> {
-    let id = format!("job_{}", &new_token("x")[2..26]);
-    sqlx::query("INSERT INTO jobs (id, statement, status, created_at) VALUES (?, ?, 'queued', ?)")
-        .bind(&id)
-        .bind(statement.name())
-        .bind(now() as i64)
-        .execute(&state.db)
-        .await?;
-    Ok(id)
+/// Records `jobs` (one transaction) and starts them, each owning one of `slots`. Call it
+/// through [`detached`]: once it runs, a dropped request cannot leave a job recorded but never
+/// started, or a slot held by nothing.
+pub(crate) async fn start_jobs(state: Arc<AppState>, jobs: Vec<Job>, mut slots: Slots) -> AppResult<Vec<String>> {
+    state.faults.check(Point::StoreJob).await?;
+    let mut tx = state.db.begin().await?;
+    let mut ids = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let id = format!("job_{}", &new_token("x")[2..26]);
+        sqlx::query("INSERT INTO jobs (id, statement, status, created_at) VALUES (?, ?, 'queued', ?)")
+            .bind(&id)
+            .bind(job.statement().name())
+            .bind(now() as i64)
+            .execute(&mut *tx)
+            .await?;
+        ids.push(id);
+    }
+    tx.commit().await?;
+    for (id, job) in ids.iter().zip(jobs) {
+        tokio::spawn(run_recorded(Arc::clone(&state), id.clone(), job, slots.one()));
+    }
+    Ok(ids)
 }
 
+/// What a stored job says when its statement does not hold: not which clause failed (a job's
+/// status is readable by whoever holds its id).
+pub(crate) const UNSATISFIED: &str = "the statement does not hold for this credential";
+
 /// Runs an async job to its end and records the outcome.
-pub(crate) async fn run_recorded(state: Arc<AppState>, id: String, job: Job) {
+async fn run_recorded(state: Arc<AppState>, id: String, job: Job, slot: Slots) {
     let _ = sqlx::query("UPDATE jobs SET status = 'running' WHERE id = ?").bind(&id).execute(&state.db).await;
-    let (status, result, error) = match run(&state, job).await {
+    let (status, result, error) = match run(&state, job, slot).await {
         Ok(p) => ("done", serde_json::to_string(&p).ok(), None),
-        Err(JobError::Unsatisfied(m)) => ("failed", None, Some(m)),
+        Err(JobError::Unsatisfied(_)) => ("failed", None, Some(UNSATISFIED.to_string())),
         Err(JobError::Internal(e)) => {
             tracing::error!(job = %id, error = %e, "proof job failed");
             ("failed", None, Some("internal error (logged on the server)".to_string()))

@@ -4,6 +4,7 @@
 
 use crate::{
     error::{AppError, AppResult, Internal},
+    page::Page,
     state::{now, AppState},
 };
 use healthzk_core::{
@@ -97,8 +98,12 @@ pub(crate) async fn store_model(state: &AppState, hash: &Fr, model: &Model, body
 }
 
 /// Every registered model: (hash, name), oldest first.
-pub(crate) async fn models(state: &AppState) -> AppResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as("SELECT hash, name FROM models ORDER BY created_at").fetch_all(&state.db).await?)
+pub(crate) async fn models(state: &AppState, page: &Page) -> AppResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as("SELECT hash, name FROM models WHERE hash > ? ORDER BY hash LIMIT ?")
+        .bind(page.after())
+        .bind(page.fetch())
+        .fetch_all(&state.db)
+        .await?)
 }
 
 /// A registered policy by hash.
@@ -124,6 +129,10 @@ pub(crate) async fn store_policy(state: &AppState, p: &Policy) -> AppResult<Fr> 
 }
 
 /// Every registered policy: (hash, body), oldest first.
-pub(crate) async fn policies(state: &AppState) -> AppResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as("SELECT hash, body FROM policies ORDER BY created_at").fetch_all(&state.db).await?)
+pub(crate) async fn policies(state: &AppState, page: &Page) -> AppResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as("SELECT hash, body FROM policies WHERE hash > ? ORDER BY hash LIMIT ?")
+        .bind(page.after())
+        .bind(page.fetch())
+        .fetch_all(&state.db)
+        .await?)
 }

@@ -5,7 +5,8 @@
 use crate::{
     chain,
     config::Config,
-    error::{Internal, StartError, Step},
+    error::{StartError, Step},
+    faults::Faults,
     metrics::Metrics,
     state::{new_token, now, token_hash, AppState, Trust},
 };
@@ -22,8 +23,13 @@ use std::{
 };
 
 async fn open_db(data: &Path) -> Result<SqlitePool, StartError> {
+    // Only the service's user reads the database: created 0600 before SQLite opens it (its
+    // -wal and -shm files take the database's mode).
+    let file = data.join("healthzk.sqlite");
+    healthzk_durable::create_file(&file, healthzk_durable::SECRET).step(file.display().to_string())?;
+    healthzk_durable::restrict(&file, healthzk_durable::SECRET).step(file.display().to_string())?;
     let opts = SqliteConnectOptions::new()
-        .filename(data.join("healthzk.sqlite"))
+        .filename(&file)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
@@ -68,19 +74,27 @@ fn admin_token(cfg: &Config) -> Result<String, StartError> {
 
 /// The credential-query prover from the keys directory, or from a development setup written
 /// there if it has none.
-fn query_prover(keys: &KeyDir, depth: usize) -> Result<Prover, Internal> {
+fn query_prover(keys: &KeyDir, depth: usize, dev: bool) -> Result<Prover, StartError> {
     if !keys.has(&KeyName::Query) {
+        if !dev {
+            return Err(StartError::Config(format!(
+                "no {} keys in {}: pass --keys DIR with the keys of a ceremony, or --dev for a single-party setup (FOR DEVELOPMENT ONLY)",
+                Statement::CredentialQuery,
+                keys.path().display()
+            )));
+        }
         tracing::warn!(
             keys = %keys.path().display(),
             "no credential-query keys: running a single-party setup — FOR DEVELOPMENT ONLY (production keys come from a multi-party ceremony)"
         );
-        let pk = healthzk_prover::setup(depth, &mut OsRng)?;
-        let id = keys.write(&KeyName::Query, &pk, depth)?;
+        let step = format!("{} development setup", Statement::CredentialQuery);
+        let pk = healthzk_prover::setup(depth, &mut OsRng).step(&step)?;
+        let id = keys.write(&KeyName::Query, &pk, depth).step(step)?;
         tracing::info!(key_id = %id, "credential-query keys written");
     }
-    let prover = keys.query_prover()?;
+    let prover = keys.query_prover().step(format!("{} keys", Statement::CredentialQuery))?;
     if prover.depth() != depth {
-        return Err(Internal::Corrupt(format!(
+        return Err(StartError::Config(format!(
             "{} serves depth {}; the service is configured for depth {depth}",
             keys.pk_path(&KeyName::Query).display(),
             prover.depth()
@@ -90,10 +104,13 @@ fn query_prover(keys: &KeyDir, depth: usize) -> Result<Prover, Internal> {
 }
 
 /// Opens (or creates) everything under the data dir.
-pub async fn start(cfg: Config) -> Result<Arc<AppState>, StartError> {
+pub async fn start(cfg: Config, faults: Faults) -> Result<Arc<AppState>, StartError> {
     cfg.validate().map_err(StartError::Config)?;
     let data = cfg.data_dir.clone();
-    std::fs::create_dir_all(&data).step(data.display().to_string())?;
+    // The data dir holds issuers' chain keys, the admin token and the database: its owner's
+    // only (0700, also when an earlier version made it with the umask's mode).
+    healthzk_durable::create_dir(&data, healthzk_durable::PRIVATE_DIR).step(data.display().to_string())?;
+    healthzk_durable::restrict(&data, healthzk_durable::PRIVATE_DIR).step(data.display().to_string())?;
     let db = open_db(&data).await?;
     let admin = admin_token(&cfg)?;
     let threads = if cfg.prover_threads == 0 {
@@ -104,11 +121,16 @@ pub async fn start(cfg: Config) -> Result<Arc<AppState>, StartError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("healthzk-prover-{i}"))
+        // Jobs catch their own panics; this is the last line, so that none takes the process.
+        .panic_handler(|_| tracing::error!("a prover-pool task panicked"))
         .build()
         .map_err(|e| StartError::Config(format!("prover pool: {e}")))?;
+    let verify_permits = if cfg.max_verifications == 0 { 4 * threads } else { cfg.max_verifications };
+    // A second's worth at once, refilled at the rate.
+    let limiter = std::num::NonZeroU32::new(cfg.verify_rate_limit)
+        .map(|n| governor::RateLimiter::keyed(governor::Quota::per_second(n)));
     let keys = KeyDir::new(cfg.keys());
-    let query_prover =
-        pool.install(|| query_prover(&keys, cfg.depth)).step(format!("{} keys", Statement::CredentialQuery))?;
+    let query_prover = pool.install(|| query_prover(&keys, cfg.depth, cfg.dev))?;
     let qv = Verifier::new(Statement::CredentialQuery, &query_prover.proving_key().vk, query_prover.key_id().0);
     // A JSON-RPC chain runs its own runtime: it is opened, like every chain call, off this one.
     let c = cfg.clone();
@@ -125,10 +147,13 @@ pub async fn start(cfg: Config) -> Result<Arc<AppState>, StartError> {
         verifiers: RwLock::new(HashMap::from([(qv.key_id_hex(), Arc::new(qv))])),
         pool,
         in_flight: AtomicUsize::new(0),
+        queue_by_client: Mutex::new(HashMap::new()),
+        verify_permits: Arc::new(tokio::sync::Semaphore::new(verify_permits)),
+        limiter,
         metrics: Metrics::default(),
         admin_hash: token_hash(&admin),
         anchor_wake: tokio::sync::Notify::new(),
-        limiter: Mutex::new(HashMap::new()),
+        faults,
     });
     crate::issuance::load_issuers(&state).await?;
     let models: Vec<(String,)> = sqlx::query_as("SELECT body FROM models").fetch_all(&state.db).await.step("models")?;

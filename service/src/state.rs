@@ -2,7 +2,14 @@
 //! trees and what verifiers accept. Data and small helpers only; `start` builds it and the
 //! domain modules (`issuance`, `proving`, `verifying`) act on it.
 
-use crate::{chain::ChainCtx, config::Config, error::Internal, metrics::Metrics};
+use crate::{
+    chain::ChainCtx,
+    client::ClientKey,
+    config::Config,
+    error::{AppError, AppResult, Internal},
+    faults::Faults,
+    metrics::Metrics,
+};
 use healthzk_anchor::Account;
 use healthzk_core::{day::Day, merkle::MerkleTree, model::Shape, revocation::RevocationList, statement::Statement, Fr};
 use healthzk_prover::{score::ScoreProver, KeyDir, KeyName, Prover};
@@ -12,7 +19,6 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqlitePool;
 use std::{
     collections::HashMap,
-    net::IpAddr,
     sync::{atomic::AtomicUsize, Arc, Mutex, RwLock},
     time::Instant,
 };
@@ -30,6 +36,8 @@ pub(crate) struct IssuerState {
     pub anchored_revocation: Option<Fr>,
     /// When the oldest unanchored credential was issued.
     pub pending_since: Option<Instant>,
+    /// After a failed scheduled anchoring: when to try again, and the backoff that led there.
+    pub retry: Option<(Instant, std::time::Duration)>,
 }
 
 impl IssuerState {
@@ -62,11 +70,29 @@ pub struct AppState {
     pub(crate) score_provers: RwLock<HashMap<Shape, Arc<ScoreProver>>>,
     pub(crate) verifiers: RwLock<HashMap<String, Arc<Verifier>>>,
     pub(crate) pool: rayon::ThreadPool,
+    /// Proof jobs queued or running, in all and by client (`proving::Slots` keeps both).
     pub(crate) in_flight: AtomicUsize,
+    pub(crate) queue_by_client: Mutex<HashMap<ClientKey, usize>>,
+    /// Verification work running at once (single and batch requests each hold one permit).
+    pub(crate) verify_permits: Arc<tokio::sync::Semaphore>,
+    /// Requests per second per client on the verifier routes (a batch costs one per item).
+    pub(crate) limiter: Option<Limiter>,
     pub(crate) metrics: Metrics,
     pub(crate) admin_hash: [u8; 32],
     pub(crate) anchor_wake: tokio::sync::Notify,
-    pub(crate) limiter: Mutex<HashMap<IpAddr, (u64, u32)>>,
+    pub(crate) faults: Faults,
+}
+
+/// The verifier routes' rate limiter: a GCRA bucket per client key.
+pub(crate) type Limiter = governor::DefaultKeyedRateLimiter<ClientKey>;
+
+/// Runs `f` to its end even if the request that started it is dropped (a client closing its
+/// socket, the request timeout): for a commit and the memory that mirrors it, which must
+/// happen together or not at all.
+pub(crate) async fn detached<T: Send + 'static>(
+    f: impl std::future::Future<Output = AppResult<T>> + Send + 'static,
+) -> AppResult<T> {
+    tokio::spawn(f).await.map_err(|e| AppError::internal(Internal::Task(e)))?
 }
 
 impl std::fmt::Debug for AppState {
@@ -116,6 +142,12 @@ impl AppState {
         let name = KeyName::ScoreShape(shape);
         let depth = self.cfg.depth;
         if !self.keys.has(&name) {
+            if !self.cfg.dev {
+                return Err(Internal::Corrupt(format!(
+                    "no {name} keys in {} (a registered model's shape): add ceremony keys, or run with --dev",
+                    self.keys.path().display()
+                )));
+            }
             tracing::warn!(%shape, "no score keys for this model shape: running a single-party setup — FOR DEVELOPMENT ONLY");
             let weights = healthzk_prover::score::Weights::Private(shape);
             let pk = self.pool.install(|| healthzk_prover::score::setup(depth, weights, &mut OsRng))?;

@@ -2,7 +2,7 @@
 //! registered model scores it across the threshold) and writes a presentation.
 
 use super::{
-    io::{bad, day_or_today, parse_fr, read_json, write_json_out},
+    io::{bad, day_or_today, parse_fr, read_json, today, write_json_out},
     issuer::read_revocations,
     keys::{query_prover, score_prover, KeysArg},
     model::load_model,
@@ -41,7 +41,8 @@ pub struct ProveArgs {
     revocations: PathBuf,
     #[command(flatten)]
     session: Session,
-    /// Day the statement speaks of (default: today, UTC).
+    /// Day the statement speaks of (default: today, UTC); today or earlier, as verifiers accept
+    /// `as_of` only from today − tolerance to today.
     #[arg(long)]
     as_of: Option<String>,
     /// Output presentation JSON (default: stdout).
@@ -67,6 +68,12 @@ fn inputs(a: &ProveArgs) -> Result<Inputs> {
     }
     let scope = field::from_short_str("--scope", &a.session.scope).map_err(|e| bad(e.to_string()))?;
     let as_of = day_or_today("--as-of", &a.as_of)?;
+    if as_of > today() {
+        return Err(bad(format!(
+            "--as-of {as_of}: after today ({}); verifiers accept as_of from today − tolerance to today, never a future day",
+            today()
+        )));
+    }
     let challenge = parse_fr("--challenge", &a.session.challenge)?;
     if a.session.model_hash.is_some() {
         return Err(bad("--model-hash is for verifiers; the prover needs the model file (--model)"));

@@ -41,7 +41,8 @@ pub struct VerifyArgs {
     /// The verifier's today (default: today, UTC).
     #[arg(long)]
     today: Option<String>,
-    /// Accept as_of within this many days of today.
+    /// Accept as_of from this many days before today up to today (it widens every date
+    /// window of the policy by as many days; a future as_of is never accepted).
     #[arg(long, default_value_t = 1)]
     tolerance_days: u32,
 }
@@ -201,13 +202,13 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
         Err(reason) => return reject(reason),
     };
     let today = day_or_today("--today", &a.today)?;
-    let tol = a.tolerance_days as i64;
+    let (earliest, latest) = healthzk_verifier::as_of_window(today, a.tolerance_days);
     let e = Expectations {
         policy_hash: expected_hash,
         challenge,
         scope,
-        earliest: today.plus(-tol),
-        latest: today.plus(tol),
+        earliest,
+        latest,
         accepted_roots,
         accepted_revocation_roots,
     };

@@ -11,4 +11,5 @@ mod chain_rpc;
 mod circomlibjs;
 mod cli;
 mod service;
+mod service_faults;
 mod snarkjs;

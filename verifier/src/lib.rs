@@ -148,6 +148,15 @@ pub struct Expectations {
     pub accepted_revocation_roots: Vec<Fr>,
 }
 
+/// The `as_of` days a verifier accepts on `today`: `[today − tolerance, today]`. The tolerance
+/// covers clocks and time zones a day apart, and it widens every date window of every policy by
+/// that many days (a dose 13 days old passes a ≥ 14-day rule with a tolerance of 1, proved as
+/// of yesterday). A future `as_of` is never accepted: it would shift the windows the other way
+/// and buys an honest holder nothing.
+pub fn as_of_window(today: Day, tolerance_days: u32) -> (Day, Day) {
+    (today.plus(-i64::from(tolerance_days)), today)
+}
+
 /// A verifier for one statement under one verifying key. Both statements (credential query
 /// and score threshold) have the same seven public inputs; for the score statement the second,
 /// `policy_hash`, is the registered model's hash.

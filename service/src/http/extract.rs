@@ -1,16 +1,19 @@
 //! What handlers share: the JSON extractor whose rejections name the problem, JSON answers,
 //! and the route builder that records every route it adds (the route list is the router's).
 
-use crate::{error::AppError, state::AppState};
+use crate::{client::ClientKey, error::AppError, state::AppState};
 use axum::{
-    extract::{FromRequest, Request},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Request},
     handler::Handler,
-    http::StatusCode,
+    http::{request::Parts, StatusCode},
     response::{IntoResponse, Response},
     Router,
 };
 use serde::de::DeserializeOwned;
-use std::sync::Arc;
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 /// JSON body extractor whose rejections are [`AppError`]s naming the problem.
 pub(crate) struct Json<T>(pub T);
@@ -21,6 +24,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
         Ok(Json(v))
     }
+}
+
+/// The client a request comes from, as limits and quotas see it ([`ClientKey`]): the peer,
+/// or the address a trusted proxy forwarded; IPv6 by /64.
+pub(crate) struct Client(pub ClientKey);
+
+impl FromRequestParts<Arc<AppState>> for Client {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, AppError> {
+        Ok(Client(client_key(parts, state)))
+    }
+}
+
+/// The client key of a request (see [`Client`]).
+pub(crate) fn client_key(parts: &Parts, state: &AppState) -> ClientKey {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    ClientKey::new(peer, forwarded, &state.cfg.trusted_proxies)
 }
 
 /// A JSON answer.

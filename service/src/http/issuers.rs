@@ -8,6 +8,7 @@ use super::{
 use crate::{
     error::{AppError, AppResult},
     issuance,
+    page::Page,
     state::{today, AppState},
 };
 use axum::{
@@ -25,6 +26,7 @@ pub(super) fn routes() -> Routes {
     Routes::new()
         .post("/v1/issuers", create_issuer)
         .get("/v1/issuers", list_issuers)
+        .get("/v1/issuers/{issuer}", status)
         .post("/v1/issuers/{issuer}/credentials", issue)
         .post("/v1/issuers/{issuer}/anchor", anchor)
         .get("/v1/issuers/{issuer}/credentials/{index}/path", path)
@@ -65,12 +67,37 @@ async fn create_issuer(
     ))
 }
 
-async fn list_issuers(State(state): State<Arc<AppState>>) -> AppResult<Response> {
+async fn list_issuers(State(state): State<Arc<AppState>>, page: Page) -> AppResult<Response> {
     let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT id, name, address FROM issuers ORDER BY created_at").fetch_all(&state.db).await?;
+        sqlx::query_as("SELECT id, name, address FROM issuers WHERE id > ? ORDER BY id LIMIT ?")
+            .bind(page.after())
+            .bind(page.fetch())
+            .fetch_all(&state.db)
+            .await?;
+    let (rows, next) = page.finish(rows, |(id, _, _)| id);
     let v: Vec<Value> =
         rows.into_iter().map(|(id, name, address)| json!({"id": id, "name": name, "address": address})).collect();
-    Ok(ok(StatusCode::OK, json!({ "issuers": v })))
+    Ok(ok(StatusCode::OK, json!({ "issuers": v, "next": next })))
+}
+
+/// The issuer's own view of its tree and anchoring (its token only: the counts are its own).
+async fn status(State(_state): State<Arc<AppState>>, who: IssuerAuth) -> AppResult<Response> {
+    let st = who.handle.lock().await;
+    let retry = st.retry.map(|(at, _)| at.saturating_duration_since(std::time::Instant::now()).as_secs());
+    Ok(ok(
+        StatusCode::OK,
+        json!({
+            "id": st.id,
+            "address": st.account.address().to_string(),
+            "issued": st.tree.len(),
+            "anchored": st.anchored.as_ref().map_or(0, |t| t.len()),
+            "anchored_root": st.anchored.as_ref().map(|t| field::to_hex(&t.root())),
+            "revoked": st.revocations.revoked().len(),
+            "revocation_root": field::to_hex(&st.revocations.root()),
+            "anchored_revocation_root": st.anchored_revocation.map(|r| field::to_hex(&r)),
+            "anchoring_retry_in_s": retry,
+        }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -137,8 +164,17 @@ async fn revoke(
     Path((_, index)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let index = parse_index(&index)?;
-    let root = issuance::revoke(&state, &who.handle, index).await?;
-    Ok(ok(StatusCode::OK, json!({"revoked": index, "revocation_root": field::to_hex(&root)})))
+    let r = issuance::revoke(&state, &who.handle, index).await?;
+    let root = field::to_hex(&r.revocation_root);
+    Ok(if r.anchored {
+        ok(StatusCode::OK, json!({"revoked": index, "revocation_root": root, "anchored": true}))
+    } else {
+        ok(
+            StatusCode::ACCEPTED,
+            json!({"revoked": index, "revocation_root": root, "anchored": false,
+                   "note": "the revocation is committed; anchoring its root failed and the service retries it (verifiers accept the previous revocation root until it lands)"}),
+        )
+    })
 }
 
 async fn blob(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> AppResult<Response> {

@@ -1,31 +1,30 @@
 //! The HTTP API, one module per resource, each with its routes: [`issuers`] (issuers,
 //! credentials, anchoring, revocation, blobs), [`proofs`] (proofs and jobs), [`verification`]
 //! (challenges and verification), [`registry`] (keys, models, policies), [`ops`] (health,
-//! metrics, OpenAPI). Who may call a route is an extractor in its handler ([`auth`]). This
-//! module puts them together with the layers: body limit, timeout, the rate limit on the
-//! verifier routes, request logging and metrics.
+//! metrics, OpenAPI). Who may call a route is an extractor in its handler ([`auth`]); who is
+//! calling, for limits, too ([`extract::Client`]). This module puts them together with the
+//! layers: body limit, timeout, the rate limit on the verifier routes ([`limit`]), request
+//! logging and metrics.
 
 mod auth;
 mod extract;
 mod issuers;
+mod limit;
 mod ops;
 mod proofs;
 mod registry;
 mod verification;
 
-use crate::{
-    error::AppError,
-    state::{now, AppState},
-};
+use crate::{error::AppError, metrics, state::AppState};
 use axum::{
-    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::StatusCode,
     middleware::{self, Next},
-    response::{IntoResponse, Response},
+    response::Response,
     Router,
 };
 use extract::Routes;
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 use tower_http::timeout::TimeoutLayer;
 
 /// Every route: (method, path template), from the routers themselves.
@@ -42,7 +41,7 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 pub fn app(state: Arc<AppState>) -> Router {
     let verifier = verification::routes();
     let verifier = Routes {
-        router: verifier.router.route_layer(middleware::from_fn_with_state(Arc::clone(&state), rate_limit)),
+        router: verifier.router.route_layer(middleware::from_fn_with_state(Arc::clone(&state), limit::rate_limit)),
         list: verifier.list,
     };
     let all = ops::routes().merge(issuers::routes()).merge(proofs::routes()).merge(registry::routes()).merge(verifier);
@@ -58,46 +57,26 @@ pub fn app(state: Arc<AppState>) -> Router {
 
 /// Logs and counts every request by route template (never its path values or body).
 async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    let route =
-        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = metrics::method_label(req.method());
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| route_label(m.as_str()));
     let t = std::time::Instant::now();
     let resp = next.run(req).await;
     let secs = t.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
-    state.metrics.request(&method, &route, status, secs);
+    state.metrics.request(method, route, status, secs);
     tracing::info!(%method, %route, status, ms = (secs * 1e3) as u64, "request");
     resp
 }
 
-/// Fixed one-second windows per client address.
-async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let limit = state.cfg.verify_rate_limit;
-    if limit > 0 {
-        if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            let sec = now();
-            let mut m = state.limiter.lock().unwrap();
-            if m.len() > 100_000 {
-                m.retain(|_, (s, _)| *s == sec);
-            }
-            let e = m.entry(addr.ip()).or_insert((sec, 0));
-            if e.0 != sec {
-                *e = (sec, 0);
-            }
-            e.1 += 1;
-            if e.1 > limit {
-                drop(m);
-                state.metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return AppError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!("rate limit: {limit} requests per second"),
-                )
-                .retry_after(1)
-                .into_response();
-            }
-        }
-    }
-    next.run(req).await
+/// The router's own template for a matched path (a closed set of labels).
+fn route_label(matched: &str) -> &'static str {
+    static TEMPLATES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| routes().into_iter().map(|(_, p)| p).collect())
+        .iter()
+        .find(|p| **p == matched)
+        .copied()
+        .unwrap_or("unmatched")
 }
 
 #[cfg(test)]
@@ -122,6 +101,6 @@ mod tests {
         }
         let listed: std::collections::BTreeSet<_> = list.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
         assert_eq!(listed, documented, "routes against openapi.json");
-        assert_eq!(list.len(), 25);
+        assert_eq!(list.len(), 27);
     }
 }

@@ -1,11 +1,11 @@
 //! Provers: a proof at once (`POST /v1/proofs`), or as jobs (`/v1/jobs`, `/v1/jobs/batch`)
 //! polled by id. The queue is bounded: 503 with Retry-After when full.
 
-use super::extract::{ok, Json, Routes};
+use super::extract::{ok, Client, Json, Routes};
 use crate::{
     error::{AppError, AppResult},
     proving::{self, JobError, ProveRequest},
-    state::AppState,
+    state::{detached, AppState},
 };
 use axum::{
     extract::{Path, State},
@@ -24,27 +24,29 @@ pub(super) fn routes() -> Routes {
         .get("/v1/jobs/{job}", job_status)
 }
 
-async fn prove_sync(State(state): State<Arc<AppState>>, Json(req): Json<ProveRequest>) -> AppResult<Response> {
+async fn prove_sync(
+    State(state): State<Arc<AppState>>,
+    Client(client): Client,
+    Json(req): Json<ProveRequest>,
+) -> AppResult<Response> {
     let job = proving::prepare(&state, req).await?;
-    proving::reserve(&state, 1)?;
-    match proving::run(&state, job).await {
+    let slot = proving::reserve(&state, client, 1)?;
+    match proving::run(&state, job, slot).await {
         Ok(p) => Ok(ok(StatusCode::OK, p)),
         Err(JobError::Unsatisfied(m)) => Err(AppError::invalid(m)),
         Err(JobError::Internal(e)) => Err(AppError::internal(e)),
     }
 }
 
-async fn submit_job(State(state): State<Arc<AppState>>, Json(req): Json<ProveRequest>) -> AppResult<Response> {
+async fn submit_job(
+    State(state): State<Arc<AppState>>,
+    Client(client): Client,
+    Json(req): Json<ProveRequest>,
+) -> AppResult<Response> {
     let job = proving::prepare(&state, req).await?;
-    proving::reserve(&state, 1)?;
-    let id = match proving::record_job(&state, job.statement()).await {
-        Ok(id) => id,
-        Err(e) => {
-            proving::release(&state, 1);
-            return Err(e);
-        }
-    };
-    tokio::spawn(proving::run_recorded(Arc::clone(&state), id.clone(), job));
+    let slots = proving::reserve(&state, client, 1)?;
+    let ids = detached(proving::start_jobs(Arc::clone(&state), vec![job], slots)).await?;
+    let id = &ids[0];
     Ok(ok(StatusCode::ACCEPTED, json!({"job": id, "status": "queued", "href": format!("/v1/jobs/{id}")})))
 }
 
@@ -54,9 +56,14 @@ struct BatchRequest {
     jobs: Vec<ProveRequest>,
 }
 
-async fn submit_batch(State(state): State<Arc<AppState>>, Json(b): Json<BatchRequest>) -> AppResult<Response> {
-    if b.jobs.is_empty() {
-        return Err(AppError::invalid("jobs: at least one"));
+async fn submit_batch(
+    State(state): State<Arc<AppState>>,
+    Client(client): Client,
+    Json(b): Json<BatchRequest>,
+) -> AppResult<Response> {
+    let share = state.cfg.max_queue_per_client.min(state.cfg.max_queue);
+    if b.jobs.is_empty() || b.jobs.len() > share {
+        return Err(AppError::invalid(format!("jobs: 1 to {share} (a client's share of the proof queue)")));
     }
     let mut prepared = Vec::with_capacity(b.jobs.len());
     for (i, r) in b.jobs.into_iter().enumerate() {
@@ -65,21 +72,10 @@ async fn submit_batch(State(state): State<Arc<AppState>>, Json(b): Json<BatchReq
             .map_err(|e| AppError { message: format!("jobs[{i}]: {}", e.message), ..e })?;
         prepared.push(job);
     }
-    let total = prepared.len();
-    proving::reserve(&state, total)?;
-    let mut ids = vec![];
-    for (k, job) in prepared.into_iter().enumerate() {
-        let id = match proving::record_job(&state, job.statement()).await {
-            Ok(id) => id,
-            Err(e) => {
-                // The jobs already spawned release their own slots.
-                proving::release(&state, total - k);
-                return Err(e);
-            }
-        };
-        tokio::spawn(proving::run_recorded(Arc::clone(&state), id.clone(), job));
-        ids.push(id);
-    }
+    // The slots are the guard's until the jobs own them: a request dropped from here on
+    // releases them, or the jobs start and release them as they end.
+    let slots = proving::reserve(&state, client, prepared.len())?;
+    let ids = detached(proving::start_jobs(Arc::clone(&state), prepared, slots)).await?;
     Ok(ok(StatusCode::ACCEPTED, json!({"jobs": ids})))
 }
 

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::{
     error::{AppError, AppResult, Internal},
+    page::Page,
     registry,
     state::AppState,
 };
@@ -71,6 +72,13 @@ async fn register_model(State(state): State<Arc<AppState>>, _: AdminAuth, Json(v
     let shape = model.shape();
     // Keys for its shape (a development setup the first time a shape is seen), then the
     // registry on chain, then SQLite.
+    if !state.cfg.dev && !state.keys.has(&KeyName::ScoreShape(shape)) {
+        return Err(AppError::conflict(format!(
+            "no {} keys for this model's shape ({shape}) in {}: add ceremony keys for it there (or run the service with --dev for a single-party development setup)",
+            Statement::ScoreThreshold,
+            state.keys.path().display()
+        )));
+    }
     let st = Arc::clone(&state);
     let prover = tokio::task::spawn_blocking(move || st.score_prover(shape)).await??;
     let st = Arc::clone(&state);
@@ -90,10 +98,10 @@ async fn register_model(State(state): State<Arc<AppState>>, _: AdminAuth, Json(v
     ))
 }
 
-async fn list_models(State(state): State<Arc<AppState>>) -> AppResult<Response> {
-    let v: Vec<Value> =
-        registry::models(&state).await?.into_iter().map(|(h, n)| json!({"hash": h, "name": n})).collect();
-    Ok(ok(StatusCode::OK, json!({ "models": v })))
+async fn list_models(State(state): State<Arc<AppState>>, page: Page) -> AppResult<Response> {
+    let (rows, next) = page.finish(registry::models(&state, &page).await?, |(h, _)| h);
+    let v: Vec<Value> = rows.into_iter().map(|(h, n)| json!({"hash": h, "name": n})).collect();
+    Ok(ok(StatusCode::OK, json!({ "models": v, "next": next })))
 }
 
 async fn get_model(State(state): State<Arc<AppState>>, Path(h): Path<String>) -> AppResult<Response> {
@@ -110,13 +118,13 @@ async fn register_policy(
     Ok(ok(StatusCode::CREATED, json!({"hash": field::to_hex(&hash)})))
 }
 
-async fn list_policies(State(state): State<Arc<AppState>>) -> AppResult<Response> {
-    let v: Vec<Value> = registry::policies(&state)
-        .await?
+async fn list_policies(State(state): State<Arc<AppState>>, page: Page) -> AppResult<Response> {
+    let (rows, next) = page.finish(registry::policies(&state, &page).await?, |(h, _)| h);
+    let v: Vec<Value> = rows
         .into_iter()
         .map(|(h, b)| json!({"hash": h, "policy": serde_json::from_str::<Value>(&b).unwrap_or(Value::Null)}))
         .collect();
-    Ok(ok(StatusCode::OK, json!({ "policies": v })))
+    Ok(ok(StatusCode::OK, json!({ "policies": v, "next": next })))
 }
 
 async fn get_policy(State(state): State<Arc<AppState>>, Path(h): Path<String>) -> AppResult<Response> {
