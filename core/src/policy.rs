@@ -76,13 +76,21 @@ pub struct Operand {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
     /// `as_of + as_of` days (negative: before `as_of`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::serde_adapters::integral::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub as_of: Option<i64>,
     /// Another attribute of the same credential (plus `offset`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<String>,
     /// Added to `slot`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::serde_adapters::integral::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub offset: Option<i64>,
 }
 

@@ -120,3 +120,69 @@ pub mod int_str {
         }
     }
 }
+
+/// Serde adapter: an optional 64-bit integer that may also be written with a zero fraction
+/// (`5.0`). JSON Schema's `integer`, and so the service's API document, counts `5.0` as an
+/// integer; refusing it would refuse requests the document allows. A fraction that is not
+/// zero, or a value out of range, is an error naming the value.
+pub mod integral {
+    use super::*;
+
+    fn whole(n: &serde_json::Number) -> Option<i128> {
+        if let Some(i) = n.as_i64() {
+            return Some(i.into());
+        }
+        if let Some(u) = n.as_u64() {
+            return Some(u.into());
+        }
+        // Below 2^64 in magnitude every f64 with a zero fraction converts exactly.
+        let f = n.as_f64()?;
+        (f.fract() == 0.0 && f.abs() < 18_446_744_073_709_551_616.0).then_some(f as i128)
+    }
+
+    fn opt<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D, what: &str) -> Result<Option<T>, D::Error> {
+        let Some(n) = Option::<serde_json::Number>::deserialize(d)? else { return Ok(None) };
+        whole(&n)
+            .and_then(|v| T::try_from(v).ok())
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid value: {n}, expected {what}")))
+    }
+
+    /// `Option<i64>`.
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        opt(d, "an integer of 64 bits")
+    }
+
+    /// `Option<u64>`.
+    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        opt(d, "a non-negative integer of 64 bits")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            #[serde(default, deserialize_with = "super::opt_i64")]
+            v: Option<i64>,
+            #[serde(default, deserialize_with = "super::opt_u64")]
+            u: Option<u64>,
+        }
+
+        fn parse(s: &str) -> Result<T, String> {
+            serde_json::from_str::<T>(s).map_err(|e| e.to_string())
+        }
+
+        #[test]
+        fn whole_numbers_in_either_spelling_and_nothing_else() {
+            assert_eq!(parse(r#"{"v": -21482.0}"#).unwrap().v, Some(-21482));
+            assert_eq!(parse(r#"{"v": 7}"#).unwrap().v, Some(7));
+            assert_eq!(parse(r#"{"v": null}"#).unwrap().v, None);
+            assert_eq!(parse("{}").unwrap().v, None);
+            assert_eq!(parse(r#"{"u": 1e3}"#).unwrap().u, Some(1000));
+            assert!(parse(r#"{"v": 1.5}"#).unwrap_err().contains("invalid value: 1.5, expected an integer of 64 bits"));
+            assert!(parse(r#"{"v": 1e19}"#).is_err(), "beyond i64");
+            assert!(parse(r#"{"u": -1}"#).unwrap_err().contains("expected a non-negative integer"));
+            assert!(parse(r#"{"v": "7"}"#).is_err(), "a string is not a number");
+        }
+    }
+}

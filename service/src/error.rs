@@ -168,7 +168,9 @@ impl IntoResponse for AppError {
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         let status = match &r {
-            JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            // The body is not what the API document describes (a field missing, unknown or of
+            // the wrong type): 400. 422 is for a body that matches it but is refused on its content.
+            JsonRejection::JsonDataError(_) => StatusCode::BAD_REQUEST,
             JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,
             JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => r.status(),

@@ -39,8 +39,9 @@ use zeroize::Zeroize;
 pub(crate) struct ProveRequest {
     /// The holder secret (0x hex).
     holder_secret: String,
-    /// The holder package (decrypted from the issuer's blob).
-    package: HolderPackage,
+    /// The holder package (decrypted from the issuer's blob), parsed in [`prepare`] so that a
+    /// malformed one is refused on its content (422) like the rest of it.
+    package: serde_json::Value,
     /// The policy itself…
     #[serde(default)]
     policy: Option<Policy>,
@@ -86,10 +87,12 @@ fn fr(name: &str, s: &str) -> AppResult<Fr> {
 
 /// Checks a request and builds its statement: the credential must be one of this service's
 /// anchored leaves; the path is refreshed to the issuer's latest anchored root.
-pub(crate) async fn prepare(state: &Arc<AppState>, req: ProveRequest) -> AppResult<Job> {
+pub(crate) async fn prepare(state: &Arc<AppState>, mut req: ProveRequest) -> AppResult<Job> {
+    let pkg: HolderPackage = serde_json::from_value(std::mem::take(&mut req.package))
+        .map_err(|e| AppError::invalid(format!("package: {e}")))?;
     let secret =
         HolderSecret::from_hex(&req.holder_secret).map_err(|e| AppError::invalid(format!("holder_secret: {e}")))?;
-    let pkg = &req.package;
+    let pkg = &pkg;
     if pkg.format != PACKAGE_FORMAT {
         return Err(AppError::invalid(format!("package.format: expected {PACKAGE_FORMAT:?}, got {:?}", pkg.format)));
     }

@@ -6,6 +6,7 @@
 #[path = "../support/hardhat.rs"]
 mod hardhat;
 
+mod api_fuzz;
 mod architecture;
 mod chain_rpc;
 mod circomlibjs;

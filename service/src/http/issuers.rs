@@ -51,7 +51,7 @@ async fn create_issuer(
     _: AdminAuth,
     Json(b): Json<NewIssuer>,
 ) -> AppResult<Response> {
-    if b.name.trim().is_empty() || b.name.len() > 200 {
+    if b.name.trim().is_empty() || b.name.chars().count() > 200 {
         return Err(AppError::invalid("name: 1 to 200 characters"));
     }
     if let Some(c) = &b.country {

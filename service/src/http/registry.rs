@@ -33,8 +33,9 @@ pub(super) fn routes() -> Routes {
         .get("/v1/policies/{hash}", get_policy)
 }
 
+/// A hash in a path: one that does not parse names no resource (400, as any malformed path).
 fn parse_fr(name: &str, s: &str) -> AppResult<Fr> {
-    field::parse_hex(name, s).map_err(|e| AppError::invalid(e.to_string()))
+    field::parse_hex(name, s).map_err(|e| AppError::bad(e.to_string()))
 }
 
 async fn list_keys(State(state): State<Arc<AppState>>) -> Response {

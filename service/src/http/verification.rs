@@ -36,7 +36,7 @@ struct NewChallenge {
     #[serde(default)]
     model_hash: Option<String>,
     scope: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "healthzk_core::serde_adapters::integral::opt_u64")]
     ttl_seconds: Option<u64>,
     /// Accept each holder once in this scope (record nullifiers). Default true.
     #[serde(default = "yes")]
