@@ -16,10 +16,10 @@ pub struct Injected(pub Point);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Point {
-    /// After a credential's leaf is committed, before the issuer's tree in memory has it.
+    /// After a credential's leaf is committed, before the issuer's tree in memory has it. Arm
+    /// it with [`Fault::Hang`] (a request dropped here); a failure at this point would be a bug
+    /// between two lines of code, which the service does not model.
     LeafCommitted,
-    /// After a revocation is committed, before it is anchored.
-    RevocationCommitted,
     /// The chain transaction anchoring an issuer root.
     ChainAnchorRoot,
     /// The chain transaction anchoring a revocation root.

@@ -117,6 +117,8 @@ async fn accept_loop(listener: &TcpListener, state: &Arc<AppState>, shutdown: im
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
+            // Headers of one request in at most 64 KiB (hyper's default is ~400 KiB a connection).
+            .max_buf_size(64 * 1024)
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -128,7 +130,12 @@ async fn accept_loop(listener: &TcpListener, state: &Arc<AppState>, shutdown: im
         });
     }
     tracing::info!("shutting down: finishing in-flight requests");
-    graceful.shutdown().await;
+    // A request is answered within the request timeout; a connection whose client does not
+    // read its answer is not waited for beyond that.
+    let grace = Duration::from_secs(state.cfg.request_timeout_secs + 5);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(seconds = grace.as_secs(), "connections still open after the grace period; closing them");
+    }
 }
 
 async fn shutdown_signal() {

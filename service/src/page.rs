@@ -59,7 +59,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
         if p.limit == Some(0) || p.limit.is_some_and(|l| l > Self::MAX) {
             return Err(AppError::bad(format!("limit: 1 to {}", Self::MAX)));
         }
-        if p.after.as_ref().is_some_and(|a| a.len() > 200) {
+        if p.after.as_ref().is_some_and(|a| a.chars().count() > 200) {
             return Err(AppError::bad("after: a cursor from a `next` field (at most 200 characters)"));
         }
         Ok(p)

@@ -123,6 +123,15 @@ pub(crate) async fn prepare(state: &Arc<AppState>, mut req: ProveRequest) -> App
     let list = {
         let h = crate::issuance::issuer(state, &issuer_id)?;
         let st = h.lock().await;
+        // Verifiers check against the anchored revocation root: a proof against a list whose
+        // anchoring is still under way (a revocation answered 202) would be refused by all.
+        if st.anchored_revocation != Some(st.revocations.root()) {
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "this issuer's latest revocations are not anchored yet, and verifiers check against the anchored list; retry shortly",
+            )
+            .retry_after(5));
+        }
         st.revocations.clone()
     };
     let revocation = list

@@ -97,7 +97,7 @@ pub(crate) async fn store_model(state: &AppState, hash: &Fr, model: &Model, body
     Ok(())
 }
 
-/// Every registered model: (hash, name), oldest first.
+/// Every registered model: (hash, name), by hash (a page of them).
 pub(crate) async fn models(state: &AppState, page: &Page) -> AppResult<Vec<(String, String)>> {
     Ok(sqlx::query_as("SELECT hash, name FROM models WHERE hash > ? ORDER BY hash LIMIT ?")
         .bind(page.after())
@@ -128,7 +128,7 @@ pub(crate) async fn store_policy(state: &AppState, p: &Policy) -> AppResult<Fr> 
     Ok(hash)
 }
 
-/// Every registered policy: (hash, body), oldest first.
+/// Every registered policy: (hash, body), by hash (a page of them).
 pub(crate) async fn policies(state: &AppState, page: &Page) -> AppResult<Vec<(String, String)>> {
     Ok(sqlx::query_as("SELECT hash, body FROM policies WHERE hash > ? ORDER BY hash LIMIT ?")
         .bind(page.after())

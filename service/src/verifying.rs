@@ -304,6 +304,8 @@ async fn verify_batch_now(state: &Arc<AppState>, ps: &[Presentation]) -> AppResu
                 pending.push((i, checked));
             }
             Ok(Err(r)) => out.push(Some(refuse(state, r).await?)),
+            // A store or chain failure is the service's (5xx), not a refusal of this item.
+            Err(e) if e.status.is_server_error() => return Err(e),
             Err(e) => {
                 out.push(Some(Outcome::rejected(state, "malformed", format!("presentations[{i}]: {}", e.message))))
             }

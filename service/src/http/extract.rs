@@ -45,8 +45,11 @@ pub(crate) fn client_key(parts: &Parts, state: &AppState) -> ClientKey {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    ClientKey::new(peer, forwarded, &state.cfg.trusted_proxies)
+    // Every X-Forwarded-For line, in order: a proxy may add a line of its own rather than
+    // append to the client's. A line that is not text makes the whole header unusable.
+    let lines: Option<Vec<&str>> = parts.headers.get_all("x-forwarded-for").iter().map(|v| v.to_str().ok()).collect();
+    let forwarded = lines.filter(|l| !l.is_empty()).map(|l| l.join(","));
+    ClientKey::new(peer, forwarded.as_deref(), &state.cfg.trusted_proxies)
 }
 
 /// A JSON answer.

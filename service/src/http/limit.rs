@@ -26,11 +26,12 @@ pub(super) fn charge(state: &AppState, client: ClientKey, n: NonZeroU32) -> Resu
     match limiter.check_key_n(&client, n) {
         Ok(Ok(())) => Ok(()),
         Ok(Err(not_until)) => Err(refused(not_until.wait_time_from(governor::clock::Clock::now(limiter.clock())))),
-        // More than a whole second's worth at once: no wait makes it pass.
+        // More than a whole second's worth at once: no wait makes it pass, so it is not a 429
+        // (which says "retry later") but a request to change.
         Err(_) => {
             state.metrics.rate_limited();
             Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 format!(
                     "rate limit: a batch of {} presentations is more than this client's {} per second; split it",
                     n.get() + 1,
