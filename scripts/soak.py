@@ -245,6 +245,14 @@ disk = [0]  # bytes in the data dir, at the last sample
 split = [(0, 0)]  # (anonymous, file-backed) resident KiB, at the last sample
 
 
+def size(path):
+    """A file's size, 0 if it went away meanwhile (a temporary file renamed into place)."""
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+
+
 def sample():
     t0 = time.time()
     while time.time() < deadline + 1:
@@ -254,7 +262,7 @@ def sample():
         split[0] = (int(status["RssAnon"]), int(status["RssFile"]))
         fds = len(os.listdir(f"/proc/{PID}/fd"))
         samples.append((time.time() - t0, rss, fds))
-        disk[0] = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(f"{WORK}/data") for f in fs)
+        disk[0] = sum(size(os.path.join(d, f)) for d, _, fs in os.walk(f"{WORK}/data") for f in fs)
         time.sleep(5)
 
 
