@@ -104,18 +104,25 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// What an armed `point` does now: `Err` to fail, a panic, or `Ok(true)` to hang while it
+    /// stays armed.
+    #[cfg(feature = "fault-injection")]
+    fn trip(&self, point: Point) -> Result<bool, Injected> {
+        match self.get(point) {
+            None => Ok(false),
+            Some(Fault::Fail) => Err(Injected(point)),
+            Some(Fault::Panic) => panic!("injected panic at {point:?}"),
+            Some(Fault::Hang) => Ok(true),
+        }
+    }
+
     /// Checks `point` on the async side: `Err` if armed to fail, waits while armed to hang.
     #[inline]
     pub(crate) async fn check(&self, point: Point) -> Result<(), Injected> {
         #[cfg(feature = "fault-injection")]
-        match self.get(point) {
-            None => {}
-            Some(Fault::Fail) => return Err(Injected(point)),
-            Some(Fault::Panic) => panic!("injected panic at {point:?}"),
-            Some(Fault::Hang) => {
-                while self.armed(point) {
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
+        if self.trip(point)? {
+            while self.armed(point) {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
         }
         let _ = point;
@@ -126,14 +133,9 @@ impl Faults {
     #[inline]
     pub(crate) fn check_blocking(&self, point: Point) -> Result<(), Injected> {
         #[cfg(feature = "fault-injection")]
-        match self.get(point) {
-            None => {}
-            Some(Fault::Fail) => return Err(Injected(point)),
-            Some(Fault::Panic) => panic!("injected panic at {point:?}"),
-            Some(Fault::Hang) => {
-                while self.armed(point) {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
+        if self.trip(point)? {
+            while self.armed(point) {
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
         }
         let _ = point;
