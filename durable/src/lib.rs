@@ -120,16 +120,10 @@ pub fn restrict(path: &Path, mode: u32) -> io::Result<()> {
 /// Creates an empty file at `path` with `mode` if there is none (so that a program which later
 /// opens it, such as SQLite, never creates it with the umask's mode).
 pub fn create_file(path: &Path, mode: u32) -> io::Result<()> {
-    let mut o = OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
-    match o.open(path) {
+    match open_new(path, mode) {
         Ok(f) => {
             f.sync_all()?;
-            sync_dir(path.parent().unwrap_or(Path::new(".")))
+            sync_dir(parent(path))
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
