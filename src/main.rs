@@ -9,6 +9,13 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// The process's allocator: jemalloc, purging freed pages from a background thread. A proof
+/// allocates ~200 MB of short-lived buffers across the rayon workers; under glibc's malloc a
+/// serving process's resident memory crept up ~1 MiB a minute under proof load while its live
+/// heap stayed flat (README, "Soak"), and with jemalloc it stays flat.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {
