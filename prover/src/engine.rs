@@ -4,6 +4,7 @@
 
 use crate::{
     error::{syn, ProveError},
+    iden3::R1cs,
     keys::KeyId,
     msm,
 };
@@ -15,9 +16,7 @@ use ark_groth16::{
     Groth16, Proof, ProvingKey,
 };
 use ark_poly::GeneralEvaluationDomain;
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode, R1CS_PREDICATE_LABEL,
-};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode};
 use ark_serialize::CanonicalSerialize;
 use healthzk_core::presentation::PROOF_BYTES;
 use rand::{CryptoRng, RngCore};
@@ -68,24 +67,13 @@ const TABLE_WINDOW_BITS: usize = 13;
 impl Engine {
     /// Synthesizes `blank`'s matrices once and checks the key has its number of inputs.
     pub fn new<C: ConstraintSynthesizer<Fr>>(pk: ProvingKey<Bn254>, blank: C) -> Result<Self, ProveError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        blank.generate_constraints(cs.clone()).map_err(syn)?;
-        cs.finalize();
-        let mut all = cs.to_matrices().map_err(syn)?;
-        let matrices =
-            all.remove(R1CS_PREDICATE_LABEL).ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
-        let num_inputs = cs.num_instance_variables();
-        let num_constraints = cs.num_constraints();
-        if pk.vk.gamma_abc_g1.len() != num_inputs
-            || pk.a_query.len() != cs.num_instance_variables() + cs.num_witness_variables()
-        {
+        let R1cs { matrices, num_instance: num_inputs, num_witness, num_constraints } = R1cs::synthesize(blank)?;
+        let num_wires = num_inputs + num_witness;
+        if pk.vk.gamma_abc_g1.len() != num_inputs || pk.a_query.len() != num_wires {
             return Err(ProveError::Synthesis(format!(
-                "the proving key does not belong to this circuit ({} inputs and {} variables, circuit has {num_inputs} and {}): wrong depth or model?",
+                "the proving key does not belong to this circuit ({} inputs and {} variables, circuit has {num_inputs} and {num_wires}): wrong depth or model?",
                 pk.vk.gamma_abc_g1.len(),
                 pk.a_query.len(),
-                cs.num_instance_variables() + cs.num_witness_variables()
             )));
         }
         let key_id = KeyId::of(&pk.vk);

@@ -10,6 +10,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod iden3;
 pub mod keydir;
 pub mod keys;
 pub mod msm;

@@ -25,6 +25,12 @@ pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<Provin
     setup_circuit(QueryCircuit::blank(depth), rng)
 }
 
+/// The credential query's R1CS at `depth` (iden3's `.r1cs` with [`crate::iden3::R1cs::to_r1cs_bytes`]).
+pub fn r1cs(depth: usize) -> Result<crate::iden3::R1cs, ProveError> {
+    check_depth(depth)?;
+    crate::iden3::R1cs::synthesize(QueryCircuit::blank(depth))
+}
+
 /// A loaded credential-query proving key with its constraint matrices, synthesized once.
 pub struct Prover {
     engine: Engine,

@@ -6,7 +6,7 @@ use crate::{
     error::{check_depth, ProveError},
     keys::KeyId,
 };
-use ark_bn254::Bn254;
+use ark_bn254::{Bn254, Fr};
 use ark_groth16::ProvingKey;
 use healthzk_circuits::score::ScoreCircuit;
 pub use healthzk_circuits::score::Weights;
@@ -25,6 +25,13 @@ pub fn setup<R: RngCore + CryptoRng>(
 ) -> Result<ProvingKey<Bn254>, ProveError> {
     check_depth(depth)?;
     setup_circuit(ScoreCircuit::blank(depth, weights), rng)
+}
+
+/// The score statement's R1CS at `depth` for a model (public weights) or a shape (private
+/// weights): iden3's `.r1cs` with [`crate::iden3::R1cs::to_r1cs_bytes`].
+pub fn r1cs(depth: usize, weights: Weights) -> Result<crate::iden3::R1cs, ProveError> {
+    check_depth(depth)?;
+    crate::iden3::R1cs::synthesize(ScoreCircuit::blank(depth, weights))
 }
 
 /// A loaded score-statement proving key.
@@ -107,6 +114,17 @@ impl ScoreProver {
             private: Some(witness.clone()),
         };
         self.engine.prove_circuit(circuit, rng)
+    }
+
+    /// The full variable assignment (`1`, public inputs, witnesses) for a statement, without
+    /// the native check (a false statement gives an assignment that does not satisfy the R1CS).
+    pub fn assignment(&self, public: &PublicInputs, witness: &ScoreWitness) -> Result<Vec<Fr>, ProveError> {
+        self.engine.assignment(ScoreCircuit {
+            depth: self.depth,
+            weights: self.weights.clone(),
+            public: Some(*public),
+            private: Some(witness.clone()),
+        })
     }
 
     /// A presentation for a proof (statement `score`; `policy_hash` carries the model hash).

@@ -2,7 +2,7 @@
 //! registered model scores it across the threshold) and writes a presentation.
 
 use super::{
-    io::{bad, day_or_today, parse_fr, read_json, today, write_json_out},
+    io::{bad, day_or_today, parse_fr, read_json, today, write_json_out, write_secret},
     issuer::read_revocations,
     keys::{query_prover, score_prover, KeysArg},
     model::load_model,
@@ -23,6 +23,7 @@ use healthzk_core::{
 use healthzk_prover::ProveError;
 use rand::rngs::OsRng;
 use std::{path::PathBuf, time::Instant};
+use zeroize::Zeroize;
 
 /// `healthzk prove`.
 #[derive(Args, Debug)]
@@ -48,6 +49,11 @@ pub struct ProveArgs {
     /// Output presentation JSON (default: stdout).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write the full witness as iden3's `.wtns` (for `snarkjs wtns check` against
+    /// `healthzk export r1cs`). It holds the record and the holder's secret in the clear:
+    /// written owner-only; keep it private and delete it after use.
+    #[arg(long)]
+    witness_out: Option<PathBuf>,
 }
 
 /// What every statement's proof starts from: the holder's secret and package, the public
@@ -121,6 +127,17 @@ fn finish(
     }
 }
 
+/// Writes an assignment as `.wtns`, owner-only, and zeroizes it.
+fn write_witness(path: &std::path::Path, mut z: Vec<healthzk_core::Fr>) -> Result<()> {
+    let mut bytes = healthzk_prover::iden3::wtns_bytes(&z)?;
+    let r = write_secret(path, &bytes);
+    z.zeroize();
+    bytes.zeroize();
+    r?;
+    eprintln!("wrote the witness to {} (private: it holds the record and your secret)", path.display());
+    Ok(())
+}
+
 pub fn run(a: ProveArgs) -> Result<u8> {
     let Inputs { secret, pkg, mut public, revocation } = inputs(&a)?;
     let depth_err = |keys: usize| bad(format!("package tree depth {} but keys serve depth {keys}", pkg.depth));
@@ -132,6 +149,9 @@ pub fn run(a: ProveArgs) -> Result<u8> {
             return Err(depth_err(prover.depth()));
         }
         let witness = ScoreWitness { credential: pkg.credential, secret, path: pkg.path, revocation, model };
+        if let Some(w) = &a.witness_out {
+            write_witness(w, prover.assignment(&public, &witness)?)?;
+        }
         let t = Instant::now();
         let r = prover.prove(&public, &witness, &mut OsRng).map(|proof| prover.wrap(&public, proof));
         return finish(&a.out, t, r, "this model's threshold", true);
@@ -143,6 +163,9 @@ pub fn run(a: ProveArgs) -> Result<u8> {
         return Err(depth_err(prover.depth()));
     }
     let witness = QueryWitness { credential: pkg.credential, secret, path: pkg.path, revocation, policy: compiled };
+    if let Some(w) = &a.witness_out {
+        write_witness(w, prover.assignment(&public, &witness)?)?;
+    }
     let t = Instant::now();
     finish(&a.out, t, prover.present(&public, &witness, &mut OsRng), "this policy", false)
 }

@@ -130,18 +130,25 @@ impl Flow {
     }
 
     fn prove(&self, package: &str, out: &str) -> Output {
-        run(&[
+        self.prove_with(package, out, &[])
+    }
+
+    /// `prove` with `extra` arguments.
+    fn prove_with(&self, package: &str, out: &str, extra: &[&str]) -> Output {
+        let [holder, package, revocations, policy, out] =
+            ["holder.json", package, "issuer/revocations.json", "policy.json", out].map(|p| self.path(p));
+        let mut args = vec![
             "prove",
             "--keys",
             s(keys()),
             "--holder",
-            s(&self.path("holder.json")),
+            s(&holder),
             "--package",
-            s(&self.path(package)),
+            s(&package),
             "--revocations",
-            s(&self.path("issuer/revocations.json")),
+            s(&revocations),
             "--policy",
-            s(&self.path("policy.json")),
+            s(&policy),
             "--challenge",
             &self.challenge,
             "--scope",
@@ -149,8 +156,10 @@ impl Flow {
             "--as-of",
             "2026-11-21",
             "--out",
-            s(&self.path(out)),
-        ])
+            s(&out),
+        ];
+        args.extend(extra);
+        run(&args)
     }
 
     fn verify(&self, presentation: &Path, challenge: &str, roots: &[&str]) -> Output {
@@ -468,6 +477,73 @@ fn non_subgroup_g2_hex() -> String {
     }
 }
 
+/// The R1CS of `healthzk export r1cs` and the witness of `prove --witness-out` are iden3's
+/// formats as snarkjs reads them: `snarkjs r1cs info` reports the circuit's sizes, `snarkjs
+/// wtns check` finds the witness satisfies every constraint, and refuses it with one witness
+/// value changed. The witness file is owner-only.
+#[test]
+fn r1cs_and_witness_are_read_by_snarkjs() {
+    let f = Flow::new();
+    let r1cs = f.path("q.r1cs");
+    let o = run(&["export", "r1cs", "--statement", "credential-query", "--out", s(&r1cs)]);
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    // "wrote …: credential-query at depth 20, N constraints, W wires (7 public inputs)"
+    let num = |after: &str| -> u64 {
+        let tail = &err[err.find(after).unwrap_or_else(|| panic!("{after:?} in {err}")) + after.len()..];
+        tail.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    let (constraints, wires) = (num("depth 20, "), num("constraints, "));
+    assert!(err.contains("(7 public inputs)"), "{err}");
+
+    let (ok, out) = crate::snarkjs::snarkjs(f.dir.path(), &["r1cs", "info", "q.r1cs"]);
+    assert!(ok, "{out}");
+    for line in [
+        "Curve: bn-128".to_string(),
+        format!("# of Wires: {wires}"),
+        format!("# of Constraints: {constraints}"),
+        "# of Private Inputs: 0".into(),
+        "# of Public Inputs: 7".into(),
+        "# of Outputs: 0".into(),
+    ] {
+        assert!(out.contains(&line), "snarkjs r1cs info lacks {line:?}:\n{out}");
+    }
+
+    let o = f.prove_with("good.pkg.json", "pres.json", &["--witness-out", s(&f.path("w.wtns"))]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f.path("w.wtns")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the witness holds the record and the secret: owner-only");
+    }
+    let wtns = std::fs::read(f.path("w.wtns")).unwrap();
+    assert_eq!(wtns.len() as u64, 12 + 12 + 40 + 12 + 32 * wires, "header, two sections, one value per wire");
+    let (ok, out) = crate::snarkjs::snarkjs(f.dir.path(), &["wtns", "check", "q.r1cs", "w.wtns"]);
+    assert!(ok && out.contains("WITNESS IS CORRECT"), "{out}");
+
+    // One witness value changed (wire 8, the first after the constant and the 7 public
+    // inputs; its low byte): a constraint fails.
+    let mut bad = wtns.clone();
+    bad[12 + 12 + 40 + 12 + 32 * 8] ^= 1;
+    std::fs::write(f.path("bad.wtns"), &bad).unwrap();
+    let (ok, out) = crate::snarkjs::snarkjs(f.dir.path(), &["wtns", "check", "q.r1cs", "bad.wtns"]);
+    assert!(!ok && out.contains("WITNESS IS NOT CORRECT"), "a changed witness passed:\n{out}");
+
+    // Bad arguments exit 2 naming the problem.
+    for (args, needle) in [
+        (vec!["--statement", "nope"], "unknown; one of credential-query, score-threshold"),
+        (vec!["--statement", "score-threshold"], "needs --model"),
+        (vec!["--statement", "credential-query", "--depth", "3"], "--depth 3"),
+    ] {
+        let mut a = vec!["export", "r1cs", "--out", s(&r1cs)];
+        a.extend(args);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{a:?}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "{a:?}: {:?}", text(&o));
+    }
+}
+
 /// `model import` reproduces the committed sample model and prints its hash; `model hash
 /// --expect` accepts the registered hash and refuses another; malformed, too-wide and
 /// unregistered models each exit 2 with a message naming the problem.
@@ -563,15 +639,16 @@ fn score_threshold_through_the_cli() {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
         assert!(text(&o).1.contains("FOR DEVELOPMENT ONLY"));
-        let prove = |pkg: &str, out: &Path| {
-            run(&[
+        let prove = |pkg: &str, out: &Path, extra: &[&str]| {
+            let pkg = d.join(pkg);
+            let mut args = vec![
                 "prove",
                 "--keys",
                 s(&keys),
                 "--holder",
                 s(&holder),
                 "--package",
-                s(&d.join(pkg)),
+                s(&pkg),
                 "--revocations",
                 s(&revocations),
                 "--model",
@@ -584,11 +661,25 @@ fn score_threshold_through_the_cli() {
                 "2026-11-20",
                 "--out",
                 s(out),
-            ])
+            ];
+            args.extend(extra);
+            run(&args)
         };
         let pres = d.join(format!("{model}.pres.json"));
-        let o = prove("low.pkg.json", &pres);
+        let wtns = d.join(format!("{model}.wtns"));
+        let o = prove("low.pkg.json", &pres, &["--witness-out", s(&wtns)]);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        // The model's (or shape's) R1CS, and snarkjs finds the witness satisfies it.
+        let r1cs = d.join(format!("{model}.r1cs"));
+        let mut args = vec!["export", "r1cs", "--statement", "score-threshold", "--model", s(&model_file)];
+        if private {
+            args.push("--private-weights");
+        }
+        args.extend(["--out", s(&r1cs)]);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        let (ok, out) = crate::snarkjs::snarkjs(d, &["wtns", "check", s(&r1cs), s(&wtns)]);
+        assert!(ok && out.contains("WITNESS IS CORRECT"), "{model}: {out}");
         // `source` is `--presentation FILE` or `--qr STRING`.
         let verify = |source: [&str; 2], expect: &str| {
             run(&[
@@ -622,7 +713,7 @@ fn score_threshold_through_the_cli() {
         let qr = qr_string(&pres);
         let o = verify(["--qr", &qr], &hash);
         assert_eq!(o.status.code(), Some(0), "{model}: {:?}", text(&o));
-        let o = prove("high.pkg.json", &d.join("high.pres.json"));
+        let o = prove("high.pkg.json", &d.join("high.pres.json"), &[]);
         assert_eq!(o.status.code(), Some(2));
         assert!(text(&o).1.contains("cannot prove: the score is not on the asserted side"), "{:?}", text(&o));
     }

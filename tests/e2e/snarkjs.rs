@@ -10,18 +10,24 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::{path::Path, process::Command};
 
-/// Runs `snarkjs groth16 verify` in `dir`; returns (success, stdout).
-fn snarkjs_verify(dir: &Path) -> (bool, String) {
+/// Runs the snarkjs command line with `args` in `dir`; returns (success, stdout and stderr).
+/// A missing node or snarkjs fails the calling test.
+pub(crate) fn snarkjs(dir: &Path, args: &[&str]) -> (bool, String) {
     let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     let cli = js.join("node_modules/snarkjs/build/cli.cjs");
     assert!(cli.is_file(), "snarkjs is not installed: run scripts/test (it runs `npm ci --prefix tests/js`)");
     let o = Command::new("node")
         .arg(&cli)
-        .args(["groth16", "verify", "verification_key.json", "public.json", "proof.json"])
+        .args(args)
         .current_dir(dir)
         .output()
         .expect("node must be on PATH for the snarkjs cross-check");
     (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+}
+
+/// Runs `snarkjs groth16 verify` in `dir`; returns (success, output).
+fn snarkjs_verify(dir: &Path) -> (bool, String) {
+    snarkjs(dir, &["groth16", "verify", "verification_key.json", "public.json", "proof.json"])
 }
 
 #[test]
