@@ -171,8 +171,10 @@ mod tests {
         u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
     }
 
+    /// The field element at `at`, which must be canonical (< r).
     fn fr_at(b: &[u8], at: usize) -> Fr {
-        Fr::from_le_bytes_mod_order(&b[at..at + N8])
+        let limbs = std::array::from_fn(|k| u64::from_le_bytes(b[at + 8 * k..at + 8 * k + 8].try_into().unwrap()));
+        Fr::from_bigint(ark_ff::BigInt::new(limbs)).expect("a canonical field element")
     }
 
     #[test]

@@ -149,12 +149,14 @@ pub fn run(a: ProveArgs) -> Result<u8> {
             return Err(depth_err(prover.depth()));
         }
         let witness = ScoreWitness { credential: pkg.credential, secret, path: pkg.path, revocation, model };
+        let t = Instant::now();
+        let r = prover.prove(&public, &witness, &mut OsRng).map(|proof| prover.wrap(&public, proof));
+        let code = finish(&a.out, t, r, "this model's threshold", true)?;
+        // Only for a statement that was proved (a false one's assignment satisfies nothing).
         if let Some(w) = &a.witness_out {
             write_witness(w, prover.assignment(&public, &witness)?)?;
         }
-        let t = Instant::now();
-        let r = prover.prove(&public, &witness, &mut OsRng).map(|proof| prover.wrap(&public, proof));
-        return finish(&a.out, t, r, "this model's threshold", true);
+        return Ok(code);
     }
     let (_, compiled) = load_policy(a.session.policy.as_deref().expect("clap requires a policy"))?;
     public.policy_hash = compiled.hash();
@@ -163,9 +165,10 @@ pub fn run(a: ProveArgs) -> Result<u8> {
         return Err(depth_err(prover.depth()));
     }
     let witness = QueryWitness { credential: pkg.credential, secret, path: pkg.path, revocation, policy: compiled };
+    let t = Instant::now();
+    let code = finish(&a.out, t, prover.present(&public, &witness, &mut OsRng), "this policy", false)?;
     if let Some(w) = &a.witness_out {
         write_witness(w, prover.assignment(&public, &witness)?)?;
     }
-    let t = Instant::now();
-    finish(&a.out, t, prover.present(&public, &witness, &mut OsRng), "this policy", false)
+    Ok(code)
 }

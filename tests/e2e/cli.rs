@@ -480,7 +480,7 @@ fn non_subgroup_g2_hex() -> String {
 /// The R1CS of `healthzk export r1cs` and the witness of `prove --witness-out` are iden3's
 /// formats as snarkjs reads them: `snarkjs r1cs info` reports the circuit's sizes, `snarkjs
 /// wtns check` finds the witness satisfies every constraint, and refuses it with one witness
-/// value changed. The witness file is owner-only.
+/// value changed. The witness file is owner-only, and written only for a proved statement.
 #[test]
 fn r1cs_and_witness_are_read_by_snarkjs() {
     let f = Flow::new();
@@ -521,6 +521,12 @@ fn r1cs_and_witness_are_read_by_snarkjs() {
     assert_eq!(wtns.len() as u64, 12 + 12 + 40 + 12 + 32 * wires, "header, two sections, one value per wire");
     let (ok, out) = crate::snarkjs::snarkjs(f.dir.path(), &["wtns", "check", "q.r1cs", "w.wtns"]);
     assert!(ok && out.contains("WITNESS IS CORRECT"), "{out}");
+
+    // A statement that does not hold (the last dose is too recent) proves nothing and writes
+    // no witness.
+    let o = f.prove_with("recent.pkg.json", "never.json", &["--witness-out", s(&f.path("never.wtns"))]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(!f.path("never.wtns").exists(), "a witness was written for a false statement");
 
     // One witness value changed (wire 8, the first after the constant and the 7 public
     // inputs; its low byte): a constraint fails.
