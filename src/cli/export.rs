@@ -4,7 +4,7 @@
 //! circuit a phase-2 ceremony runs over).
 
 use super::{
-    io::{bad, read_json, write_file},
+    io::{bad, depth_arg, read_json, write_file},
     keys::{key_for, KeysArg},
     model::load_model,
 };
@@ -61,9 +61,7 @@ pub fn run(cmd: ExportCmd) -> Result<u8> {
 }
 
 fn r1cs(statement: &str, depth: usize, model: Option<PathBuf>, private: bool, out: PathBuf) -> Result<u8> {
-    if healthzk_core::merkle::check_depth(depth).is_err() {
-        return Err(bad(format!("--depth {depth}: must be an even number of index bits in 2..=32")));
-    }
+    depth_arg(depth)?;
     let statement = Statement::from_name(statement).ok_or_else(|| {
         bad(format!("--statement {statement:?}: unknown; one of {}", Statement::ALL.map(Statement::name).join(", ")))
     })?;

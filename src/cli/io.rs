@@ -26,6 +26,14 @@ pub fn bad(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(BadInput(msg.into()))
 }
 
+/// Checks a `--depth` argument: the issuer tree's index bits, even, in 2..=32.
+pub fn depth_arg(depth: usize) -> Result<()> {
+    if healthzk_core::merkle::check_depth(depth).is_err() {
+        return Err(bad(format!("--depth {depth}: must be an even number of index bits in 2..=32")));
+    }
+    Ok(())
+}
+
 /// Prints the development-only warning for single-party setups.
 pub fn dev_setup_warning() {
     eprintln!("WARNING: single-party trusted setup — FOR DEVELOPMENT ONLY.");

@@ -3,7 +3,7 @@
 //! (`--private-weights`), written to a keys directory.
 
 use super::{
-    io::{bad, dev_setup_warning},
+    io::{bad, depth_arg, dev_setup_warning},
     keys::key_err,
     model::load_model,
 };
@@ -40,9 +40,7 @@ pub struct SetupArgs {
 }
 
 pub fn run(a: SetupArgs) -> Result<u8> {
-    if healthzk_core::merkle::check_depth(a.depth).is_err() {
-        return Err(bad(format!("--depth {}: must be an even number of index bits in 2..=32", a.depth)));
-    }
+    depth_arg(a.depth)?;
     let dir = KeyDir::new(&a.keys);
     if let Some(model) = &a.model {
         return score(&dir, a.depth, model, a.private_weights, a.force);
