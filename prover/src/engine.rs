@@ -7,15 +7,13 @@ use crate::{
     iden3::R1cs,
     keys::KeyId,
     msm,
+    qap::CircomReduction,
 };
 use ark_bn254::{Bn254, Fr};
 use ark_ec::CurveGroup;
 use ark_ff::{PrimeField, UniformRand};
-use ark_groth16::{
-    r1cs_to_qap::{LibsnarkReduction, R1CSToQAP},
-    Groth16, Proof, ProvingKey,
-};
-use ark_poly::GeneralEvaluationDomain;
+use ark_groth16::{r1cs_to_qap::R1CSToQAP, Groth16, Proof, ProvingKey};
+use ark_poly::Radix2EvaluationDomain;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode};
 use ark_serialize::CanonicalSerialize;
 use healthzk_core::presentation::PROOF_BYTES;
@@ -24,12 +22,13 @@ use rayon::prelude::*;
 
 /// Runs a single-party Groth16 setup for `circuit` (blank).
 ///
-/// **Development only**: whoever runs it knows the toxic waste and can forge proofs.
+/// **Development only**: whoever runs it knows the toxic waste and can forge proofs. The key
+/// uses snarkjs' QAP ([`CircomReduction`]), as ceremony keys do, so one engine proves with both.
 pub fn setup_circuit<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     circuit: C,
     rng: &mut R,
 ) -> Result<ProvingKey<Bn254>, ProveError> {
-    Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(circuit, rng).map_err(syn)
+    Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(circuit, rng).map_err(syn)
 }
 
 /// A proving key with its circuit's matrices (synthesized once) and optional tables.
@@ -74,6 +73,14 @@ impl Engine {
                 "the proving key does not belong to this circuit ({} inputs and {} variables, circuit has {num_inputs} and {num_wires}): wrong depth or model?",
                 pk.vk.gamma_abc_g1.len(),
                 pk.a_query.len(),
+            )));
+        }
+        let domain = (num_constraints + num_inputs).next_power_of_two();
+        if pk.h_query.len() != domain {
+            return Err(ProveError::Synthesis(format!(
+                "the proving key's H query has {} points, the circuit's QAP domain {domain}: not a key of this \
+                 circuit, or one made for another QAP reduction",
+                pk.h_query.len()
             )));
         }
         let key_id = KeyId::of(&pk.vk);
@@ -151,7 +158,7 @@ impl Engine {
         // variable, variable 0 being the constant 1.
         let (h_acc, (l_acc, (a_acc, (b1_acc, b2_acc)))) = rayon::join(
             || -> Result<_, ProveError> {
-                let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+                let h = CircomReduction::witness_map_from_matrices::<Fr, Radix2EvaluationDomain<Fr>>(
                     &self.matrices,
                     self.num_inputs,
                     self.num_constraints,

@@ -3,7 +3,7 @@
 //! - `*.vk`: `HZKVK\x03`, statement byte ([`Statement::code`]), depth (u32 LE), then the
 //!   verifying key, arkworks-compressed, every point validated on reading. Its key id is
 //!   SHA-256 of those compressed key bytes.
-//! - `*.pk`: `HZKPK\x03`, statement byte, depth (u32 LE), key id (32 bytes), SHA-256 of the
+//! - `*.pk`: `HZKPK\x04`, statement byte, depth (u32 LE), key id (32 bytes), SHA-256 of the
 //!   body (32 bytes), then the proving key, arkworks-uncompressed. Loading checks the body hash
 //!   (a truncated or corrupted file is refused before parsing) and that the key id recomputed
 //!   from the embedded verifying key matches.
@@ -20,7 +20,9 @@ use thiserror::Error;
 /// version 1 before them, whose circuit order differed) would load but never produce a
 /// verifying proof.
 const VK_MAGIC: &[u8; 6] = b"HZKVK\x03";
-const PK_MAGIC: &[u8; 6] = b"HZKPK\x03";
+/// Version 4: proving keys hold snarkjs' H query ([`crate::qap::CircomReduction`]); a version-3
+/// proving key (libsnark's H query) would make proofs that never verify.
+const PK_MAGIC: &[u8; 6] = b"HZKPK\x04";
 
 /// SHA-256 of the compressed verifying key; presentations carry it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

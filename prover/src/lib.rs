@@ -14,6 +14,7 @@ pub mod iden3;
 pub mod keydir;
 pub mod keys;
 pub mod msm;
+pub mod qap;
 pub mod query;
 pub mod score;
 
