@@ -10,7 +10,9 @@
 //!
 //! The stems come from [`Statement::key_stem`]; the file formats are [`crate::keys`]. A proving
 //! key is loaded only after its verifying key: the proving key's id must be the verifying
-//! key's.
+//! key's. A key imported from a phase-2 ceremony has `<stem>.ceremony.json` beside it
+//! ([`CeremonyRecord`]: the transcript and its contributors); a key without one is a
+//! single-party development key ([`KeyDir::provenance`]).
 
 use crate::{
     error::ProveError,
@@ -30,6 +32,73 @@ use std::{
     fmt,
     path::{Path, PathBuf},
 };
+
+/// One contribution of a ceremony, as recorded beside its keys.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContributionRecord {
+    /// The contributor's name.
+    pub name: String,
+    /// The contribution hash (BLAKE2b-512, hex), as the contributor was shown it.
+    pub hash: String,
+    /// A beacon's value and iteration count (`<hex> 2^<n>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<String>,
+}
+
+/// Where a key came from, when a ceremony made it: `<stem>.ceremony.json`, written by
+/// `healthzk ceremony import` once the transcript verified.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CeremonyRecord {
+    /// The key id it describes.
+    pub key_id: String,
+    /// The statement.
+    pub statement: String,
+    /// The issuer-tree depth.
+    pub depth: u32,
+    /// The circuit hash (snarkjs' "circuit hash", BLAKE2b-512, hex).
+    pub circuit_hash: String,
+    /// BLAKE2b-512 of the circuit hash and every contribution's public key (hex).
+    pub transcript_hash: String,
+    /// The contributions in order.
+    pub contributions: Vec<ContributionRecord>,
+    /// The Powers of Tau file's power.
+    pub ptau_power: u32,
+    /// BLAKE2b-512 of the Powers of Tau file (what `b2sum` prints).
+    pub ptau_blake2b: String,
+    /// Phase-1 contributions the Powers of Tau file records (0: a development file).
+    pub ptau_contributions: u32,
+}
+
+/// Where a key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// A verified phase-2 ceremony.
+    Ceremony(CeremonyRecord),
+    /// No ceremony record: a single-party development setup.
+    Development,
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::Development => f.write_str("single-party DEVELOPMENT setup (whoever ran it can forge proofs)"),
+            Provenance::Ceremony(r) => {
+                let names: Vec<&str> = r.contributions.iter().map(|c| c.name.as_str()).collect();
+                write!(
+                    f,
+                    "ceremony, transcript hash {}, {} contribution(s): {}",
+                    r.transcript_hash,
+                    r.contributions.len(),
+                    names.join(", ")
+                )?;
+                if r.ptau_contributions == 0 {
+                    f.write_str(" — over a DEVELOPMENT Powers of Tau (no phase-1 contribution): not a production key")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
 
 /// Which key of a directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -179,6 +248,40 @@ impl KeyDir {
         self.path.join(format!("{}.vk", name.stem()))
     }
 
+    /// The ceremony record of `name` (beside its keys).
+    pub fn record_path(&self, name: &KeyName) -> PathBuf {
+        self.path.join(format!("{}.ceremony.json", name.stem()))
+    }
+
+    /// Records the ceremony that made `name`'s keys (after [`KeyDir::write`]).
+    pub fn write_ceremony_record(&self, name: &KeyName, record: &CeremonyRecord) -> Result<(), KeyDirError> {
+        let path = self.record_path(name);
+        let bytes = serde_json::to_vec_pretty(record).expect("a record serializes");
+        healthzk_durable::write(&path, &bytes, healthzk_durable::PUBLIC)
+            .map_err(|e| KeyDirError::Io { path: path.display().to_string(), source: e })
+    }
+
+    /// Where `name`'s keys came from: its ceremony record, which must name the key id
+    /// `key_id`, or a development setup when there is none.
+    pub fn provenance(&self, name: &KeyName, key_id: &KeyId) -> Result<Provenance, KeyDirError> {
+        let path = self.record_path(name);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Provenance::Development),
+            Err(e) => return Err(KeyDirError::Io { path: path.display().to_string(), source: e }),
+        };
+        let record: CeremonyRecord = serde_json::from_slice(&bytes)
+            .map_err(|e| KeyDirError::Unusable(format!("{}: malformed ceremony record: {e}", path.display())))?;
+        if record.key_id != key_id.to_hex() {
+            return Err(KeyDirError::Unusable(format!(
+                "{}: the ceremony record is for key {}, but the key there is {key_id}",
+                path.display(),
+                record.key_id
+            )));
+        }
+        Ok(Provenance::Ceremony(record))
+    }
+
     /// Whether `name`'s proving key is there.
     pub fn has(&self, name: &KeyName) -> bool {
         self.pk_path(name).exists()
@@ -205,8 +308,16 @@ impl KeyDir {
 
     /// Writes `name`'s key files durably (the proving key first: a directory never holds a
     /// verifying key whose proving key was lost); returns the key id.
+    /// A ceremony record of earlier keys of that name is removed first.
     pub fn write(&self, name: &KeyName, pk: &ProvingKey<Bn254>, depth: usize) -> Result<KeyId, KeyDirError> {
         let statement = name.statement();
+        let record = self.record_path(name);
+        match std::fs::remove_file(&record) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(KeyDirError::Io { path: record.display().to_string(), source: e })
+            }
+            _ => {}
+        }
         let d = depth as u32;
         for (path, bytes) in [
             (self.pk_path(name), keys::write_pk(statement, pk, d)),

@@ -8,6 +8,7 @@
 //! `healthzk-core` and `healthzk-circuits`; performs file I/O only in [`keydir`].
 #![deny(missing_docs)]
 
+pub mod ceremony;
 pub mod engine;
 pub mod error;
 pub mod iden3;

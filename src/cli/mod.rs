@@ -6,6 +6,7 @@
 
 mod anchor;
 mod bundle;
+mod ceremony;
 mod chain;
 mod challenge;
 mod demo;
@@ -39,6 +40,10 @@ pub struct Cli {
 enum Cmd {
     /// Generate proving and verifying keys (single-party: DEVELOPMENT ONLY).
     Setup(setup::SetupArgs),
+    /// Production keys: a multi-party phase-2 ceremony on snarkjs' .zkey files (new,
+    /// contribute, beacon, verify, import).
+    #[command(subcommand)]
+    Ceremony(ceremony::CeremonyCmd),
     /// Holder (patient) commands.
     #[command(subcommand)]
     Holder(holder::HolderCmd),
@@ -93,6 +98,7 @@ enum Cmd {
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Setup(a) => setup::run(a),
+        Cmd::Ceremony(c) => ceremony::run(c),
         Cmd::Holder(c) => holder::run(c),
         Cmd::Issue(a) => issuer::issue(a),
         Cmd::Issuer(c) => issuer::run(c),
