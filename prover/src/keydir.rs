@@ -169,7 +169,7 @@ impl fmt::Display for KeyName {
 #[non_exhaustive]
 pub enum KeyDirError {
     /// The key's files are not there.
-    #[error("{dir}: no {name} keys ({file} is missing); set them up with `healthzk setup`{hint}")]
+    #[error("{dir}: no {name} keys ({file} is missing); set them up with `healthzk ceremony import` (production) or `healthzk setup --dev`{hint}")]
     Missing {
         /// The directory.
         dir: String,
@@ -282,6 +282,14 @@ impl KeyDir {
         Ok(Provenance::Ceremony(record))
     }
 
+    /// `<name> key id <id>: <provenance>`, what the CLI and the service print when they load a
+    /// key and `keys show` prints for each.
+    pub fn provenance_line(&self, name: &KeyName, key_id: &KeyId) -> Result<(Provenance, String), KeyDirError> {
+        let p = self.provenance(name, key_id)?;
+        let line = format!("{name} key id {key_id}: {p}");
+        Ok((p, line))
+    }
+
     /// Whether `name`'s proving key is there.
     pub fn has(&self, name: &KeyName) -> bool {
         self.pk_path(name).exists()
@@ -369,7 +377,7 @@ impl KeyDir {
             format!("these keys serve the shape {s}; --model is a {}", model.shape())
         } else {
             format!(
-                "no score keys for model {} nor for its shape {}; set them up with `healthzk setup --model MODEL \
+                "no score keys for model {} nor for its shape {}; set them up with `healthzk ceremony import` or `healthzk setup --dev --model MODEL \
                  [--private-weights]`",
                 field::to_hex(&hash),
                 model.shape()

@@ -21,6 +21,6 @@ pub mod score;
 
 pub use engine::{setup_circuit, Engine, ProofBytes};
 pub use error::ProveError;
-pub use keydir::{KeyDir, KeyDirError, KeyName};
+pub use keydir::{KeyDir, KeyDirError, KeyName, Provenance};
 pub use keys::KeyId;
 pub use query::{setup, Prover};

@@ -11,7 +11,7 @@ use crate::{
     state::{new_token, now, token_hash, AppState, Trust},
 };
 use healthzk_core::{model::Model, statement::Statement};
-use healthzk_prover::{KeyDir, KeyName, Prover};
+use healthzk_prover::{KeyDir, KeyName, Provenance, Prover};
 use healthzk_verifier::Verifier;
 use rand::rngs::OsRng;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -93,6 +93,10 @@ fn query_prover(keys: &KeyDir, depth: usize, dev: bool) -> Result<Prover, StartE
         tracing::info!(key_id = %id, "credential-query keys written");
     }
     let prover = keys.query_prover().step(format!("{} keys", Statement::CredentialQuery))?;
+    match keys.provenance_line(&KeyName::Query, &prover.key_id()).step("the keys' ceremony record")? {
+        (Provenance::Development, line) => tracing::warn!("keys: {line}"),
+        (Provenance::Ceremony(_), line) => tracing::info!("keys: {line}"),
+    }
     if prover.depth() != depth {
         return Err(StartError::Config(format!(
             "{} serves depth {}; the service is configured for depth {depth}",

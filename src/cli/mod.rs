@@ -38,12 +38,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Generate proving and verifying keys (single-party: DEVELOPMENT ONLY).
+    /// Generate proving and verifying keys by a single-party setup: DEVELOPMENT ONLY, behind
+    /// --dev (production keys: `ceremony`).
     Setup(setup::SetupArgs),
     /// Production keys: a multi-party phase-2 ceremony on snarkjs' .zkey files (new,
     /// contribute, beacon, verify, import).
     #[command(subcommand)]
     Ceremony(ceremony::CeremonyCmd),
+    /// Keys directories: `keys show` prints each key's id and where it came from.
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
     /// Holder (patient) commands.
     #[command(subcommand)]
     Holder(holder::HolderCmd),
@@ -99,6 +103,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Setup(a) => setup::run(a),
         Cmd::Ceremony(c) => ceremony::run(c),
+        Cmd::Keys(c) => keys::run(c),
         Cmd::Holder(c) => holder::run(c),
         Cmd::Issue(a) => issuer::issue(a),
         Cmd::Issuer(c) => issuer::run(c),

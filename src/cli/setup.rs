@@ -1,4 +1,4 @@
-//! `healthzk setup`: a single-party Groth16 setup (DEVELOPMENT ONLY) of the credential query,
+//! `healthzk setup --dev`: a single-party Groth16 setup (DEVELOPMENT ONLY; the flag is required) of the credential query,
 //! or with `--model` of the score threshold for a model (public weights) or its shape
 //! (`--private-weights`), written to a keys directory.
 
@@ -20,6 +20,10 @@ use std::{path::PathBuf, time::Instant};
 /// `healthzk setup`.
 #[derive(Args, Debug)]
 pub struct SetupArgs {
+    /// Required: this is a single-party setup, for development only (production keys come
+    /// from `healthzk ceremony`).
+    #[arg(long)]
+    dev: bool,
     /// Where to write the key files.
     #[arg(long, default_value = "healthzk-data/keys")]
     keys: PathBuf,
@@ -40,6 +44,13 @@ pub struct SetupArgs {
 }
 
 pub fn run(a: SetupArgs) -> Result<u8> {
+    if !a.dev {
+        return Err(bad(
+            "healthzk setup is a single-party setup: whoever runs it can forge proofs. Pass --dev to make \
+             development keys; production keys come from a multi-party ceremony (healthzk ceremony, README \
+             \"Production keys\")",
+        ));
+    }
     depth_arg(a.depth)?;
     let dir = KeyDir::new(&a.keys);
     if let Some(model) = &a.model {

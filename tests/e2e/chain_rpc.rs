@@ -35,7 +35,7 @@ fn anchor_and_verify_through_the_cli_on_a_hardhat_node() {
         assert_eq!(r.0, 0, "{}{}", r.1, r.2);
         r.1
     };
-    ok(run(&["setup", "--keys", s(&keys), "--depth", "8"], &[]));
+    ok(run(&["setup", "--dev", "--keys", s(&keys), "--depth", "8"], &[]));
     ok(run(&["holder", "new", "--out", s(&d.join("holder.json"))], &[]));
     let req = d.join("dose.json");
     std::fs::write(

@@ -33,7 +33,7 @@ fn keys() -> &'static Path {
     static K: OnceLock<tempfile::TempDir> = OnceLock::new();
     K.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let o = run(&["setup", "--keys", dir.path().to_str().unwrap()]);
+        let o = run(&["setup", "--dev", "--keys", dir.path().to_str().unwrap()]);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(0), "{err}");
         assert!(err.contains("FOR DEVELOPMENT ONLY"), "setup must say it is for development: {err}");
@@ -638,7 +638,7 @@ fn score_threshold_through_the_cli() {
         let model_file = root.join(format!("models/{model}.model.json"));
         let hash = text(&run(&["model", "hash", s(&model_file)])).0.trim().to_string();
         let keys = d.join(format!("keys-{model}"));
-        let mut args = vec!["setup", "--keys", s(&keys), "--model", s(&model_file)];
+        let mut args = vec!["setup", "--dev", "--keys", s(&keys), "--model", s(&model_file)];
         if private {
             args.push("--private-weights");
         }
@@ -1110,6 +1110,8 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
             vec!["chain", "deploy-verifier", "--chain", s(&chain), "--keys", s(keys()), "--statement", "x"],
             "--statement",
         ),
+        (vec!["setup", "--keys", s(&f.path("nokeys"))], "pass --dev"),
+        (vec!["ceremony", "dev-ptau", "--power", "4", "--out", s(&f.path("x.ptau"))], "pass --dev"),
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {:?}", text(&o));

@@ -8,6 +8,7 @@ mod hardhat;
 
 mod api_fuzz;
 mod architecture;
+mod ceremony;
 mod chain_rpc;
 mod circomlibjs;
 mod cli;

@@ -20,7 +20,7 @@ pub(crate) fn keys() -> &'static Path {
     static K: OnceLock<tempfile::TempDir> = OnceLock::new();
     K.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let o = Command::new(BIN).args(["setup", "--keys", dir.path().to_str().unwrap()]).output().unwrap();
+        let o = Command::new(BIN).args(["setup", "--dev", "--keys", dir.path().to_str().unwrap()]).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
         dir
     })

@@ -131,7 +131,7 @@ impl Zkey {
         if n_public + 1 > n_vars || n_vars > 1 << 28 {
             return Err(malformed(format!("{n_public} public inputs and {n_vars} wires do not fit")));
         }
-        if !domain_size.is_power_of_two() || domain_size < 2 || domain_size > 1 << MAX_POWER {
+        if !domain_size.is_power_of_two() || !(2..=1 << MAX_POWER).contains(&domain_size) {
             return Err(malformed(format!("domain size {domain_size} is not a power of two in 2..=2^{MAX_POWER}")));
         }
         let at = |name: &'static str| move || format!("zkey header, {name}");
