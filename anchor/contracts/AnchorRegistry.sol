@@ -15,6 +15,11 @@ pragma solidity ^0.8.24;
 ///      are BN254 scalar-field elements: canonical (< R) and non-zero. A revoked root or model
 ///      stays revoked: it cannot be anchored or registered again.
 ///
+///      The owner also records the verifying keys it accepts (`acceptVerifyingKey`): each key's
+///      id (SHA-256 of the compressed key, as `Groth16Verifier.keyId`), statement and the
+///      transcript hash of the ceremony that made it, so that anyone can check a verifier
+///      contract's key against the registry and the ceremony.
+///
 ///      Timestamps are `uint64(block.timestamp)`. Whether a root or model exists or is revoked
 ///      is kept in explicit flags, never inferred from a timestamp being non-zero.
 contract AnchorRegistry {
@@ -46,6 +51,14 @@ contract AnchorRegistry {
         uint64 revokedAt;
     }
 
+    /// @dev One verifying key the owner accepted. `since != 0` means recorded.
+    struct KeyRecord {
+        uint8 statement;
+        bool withdrawn;
+        uint64 since;
+        bytes transcriptHash;
+    }
+
     /// @notice The account allowed to accredit and remove issuers and model publishers, and to
     ///         revoke any root or model.
     address public owner;
@@ -60,6 +73,7 @@ contract AnchorRegistry {
     mapping(address => uint256[]) private _history;
     mapping(uint256 => ModelRecord) private _models;
     mapping(address => mapping(uint256 => RevocationRecord)) private _revocations;
+    mapping(bytes32 => KeyRecord) private _keys;
 
     /// @notice Each issuer's current revocation root (0 before its first).
     mapping(address => uint256) public currentRevocationRoot;
@@ -79,6 +93,11 @@ contract AnchorRegistry {
     event ModelRegistered(address indexed publisher, uint256 indexed modelHash, uint64 timestamp);
     /// @notice `by` (the publisher or the owner) revoked `modelHash`.
     event ModelRevoked(uint256 indexed modelHash, address by);
+    /// @notice The owner accepted verifying key `keyId` for `statement`, made by the ceremony
+    ///         whose transcript hash is `transcriptHash` (empty for a development key).
+    event VerifyingKeyAccepted(bytes32 indexed keyId, uint8 statement, bytes transcriptHash);
+    /// @notice The owner withdrew verifying key `keyId`.
+    event VerifyingKeyWithdrawn(bytes32 indexed keyId);
 
     /// @notice The caller is not the owner.
     error NotOwner();
@@ -106,6 +125,10 @@ contract AnchorRegistry {
     error NotAuthorized();
     /// @notice The zero address was given where an account is required.
     error ZeroAddress();
+    /// @notice `keyId` is already recorded (possibly withdrawn since), or it is zero.
+    error KeyAlreadyRecorded(bytes32 keyId);
+    /// @notice `keyId` was never recorded, or is already withdrawn.
+    error UnknownKey(bytes32 keyId);
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner();
@@ -353,5 +376,43 @@ contract AnchorRegistry {
     {
         ModelRecord storage rec = _models[modelHash];
         return (rec.publisher, rec.registeredAt, rec.revokedAt);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Verifying keys
+    // ------------------------------------------------------------------------------------
+
+    /// @notice Records verifying key `keyId` as accepted for `statement` (1 credential query,
+    ///         2 score threshold; SPEC.md §8), with the transcript hash of its ceremony (64
+    ///         bytes of BLAKE2b-512; empty for a development key).
+    /// @dev Reverts KeyAlreadyRecorded if the id is zero or was recorded before: a withdrawn
+    ///      key stays withdrawn.
+    function acceptVerifyingKey(bytes32 keyId, uint8 statement, bytes calldata transcriptHash) external onlyOwner {
+        KeyRecord storage rec = _keys[keyId];
+        if (keyId == bytes32(0) || rec.since != 0) revert KeyAlreadyRecorded(keyId);
+        rec.statement = statement;
+        rec.since = uint64(block.timestamp);
+        rec.transcriptHash = transcriptHash;
+        emit VerifyingKeyAccepted(keyId, statement, transcriptHash);
+    }
+
+    /// @notice Withdraws verifying key `keyId`.
+    function withdrawVerifyingKey(bytes32 keyId) external onlyOwner {
+        KeyRecord storage rec = _keys[keyId];
+        if (rec.since == 0 || rec.withdrawn) revert UnknownKey(keyId);
+        rec.withdrawn = true;
+        emit VerifyingKeyWithdrawn(keyId);
+    }
+
+    /// @notice What the registry records of verifying key `keyId`: accepted (recorded and not
+    ///         withdrawn), its statement, when it was recorded, and its ceremony's transcript
+    ///         hash. All zero if never recorded.
+    function verifyingKey(bytes32 keyId)
+        external
+        view
+        returns (bool accepted, uint8 statement, uint64 since, bytes memory transcriptHash)
+    {
+        KeyRecord storage rec = _keys[keyId];
+        return (rec.since != 0 && !rec.withdrawn, rec.statement, rec.since, rec.transcriptHash);
     }
 }

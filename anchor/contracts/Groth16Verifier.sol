@@ -29,12 +29,17 @@ contract Groth16Verifier {
     uint256 public constant Q =
         21888242871839275222246405745257275088696311157297823662689037894645226208583;
 
-    /// @notice Identifier of the verifying key, chosen by the deployer (for example a hash of
-    ///         the serialized key), so that callers can tell which key this verifier holds.
+    /// @notice (Q - 1) / 2: a coordinate above it is "negative" in arkworks' point compression.
+    uint256 private constant HALF_Q = (Q - 1) / 2;
+
+    /// @notice Identifier of the verifying key: SHA-256 of the key in arkworks' compressed
+    ///         serialization, the key id healthzk's presentations carry (SPEC.md §8). The
+    ///         constructor derives it from the key; the deployer cannot choose it.
     bytes32 public immutable keyId;
 
     /// @notice A coordinate of the verifying key is not below Q, a G1 point is not on the
-    ///         curve, or a G2 point is not on the twist / not in the prime-order subgroup.
+    ///         curve, a G2 point is not on the twist / not in the prime-order subgroup, or
+    ///         alpha, beta, gamma or delta is the point at infinity.
     error InvalidVerifyingKey();
 
     // Verifying key. G2 coordinates are in precompile order (c1 before c0).
@@ -78,14 +83,12 @@ contract Groth16Verifier {
     ///      is not on the curve (checked with ecAdd) or if beta, gamma or delta is not a valid
     ///      G2 point (checked with one ecPairing call, which validates every G2 input). A G2
     ///      point given in the wrong coordinate order is caught here.
-    /// @param keyId_ Identifier of the key (see `keyId`).
     /// @param alpha G1 point alpha: [x, y].
     /// @param beta  G2 point beta:  [x.c1, x.c0, y.c1, y.c0].
     /// @param gamma G2 point gamma: [x.c1, x.c0, y.c1, y.c0].
     /// @param delta G2 point delta: [x.c1, x.c0, y.c1, y.c0].
     /// @param ic    IC0..IC7 as [IC0.x, IC0.y, IC1.x, IC1.y, …, IC7.x, IC7.y].
     constructor(
-        bytes32 keyId_,
         uint256[2] memory alpha,
         uint256[4] memory beta,
         uint256[4] memory gamma,
@@ -94,7 +97,7 @@ contract Groth16Verifier {
     ) {
         _checkKey(alpha, beta, gamma, delta, ic);
 
-        keyId = keyId_;
+        keyId = _keyIdOf(alpha, beta, gamma, delta, ic);
 
         ALPHA_X = alpha[0];
         ALPHA_Y = alpha[1];
@@ -134,7 +137,7 @@ contract Groth16Verifier {
 
     /// @notice Verifies a Groth16 proof against the stored key and seven public inputs.
     /// @dev Never reverts on bad data: returns false if an input is ≥ R, a proof coordinate is
-    ///      ≥ Q, a precompile call fails (for example a proof point off the curve or outside
+    ///      ≥ Q, A, B or C is the point at infinity, a precompile call fails (for example a proof point off the curve or outside
     ///      the subgroup) or the pairing product is not 1. A failing precompile consumes the
     ///      gas forwarded to it (63/64 of what is left), as the EVM does for every failed call.
     /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
@@ -152,6 +155,11 @@ contract Groth16Verifier {
         for (uint256 i = 0; i < 8; ++i) {
             if (proof[i] >= Q) return false;
         }
+        // No proof point is the identity (honest proofs never have one; an identity point
+        // would let a crafted key or input make the equation trivially hold).
+        if (proof[0] | proof[1] == 0) return false;
+        if (proof[2] | proof[3] | proof[4] | proof[5] == 0) return false;
+        if (proof[6] | proof[7] == 0) return false;
 
         // 2. vk_x = IC0 + Σ input[i] · IC[i+1].
         (bool ok, uint256 vkX, uint256 vkY) = _linearCombination(input);
@@ -300,6 +308,11 @@ contract Groth16Verifier {
         for (uint256 i = 0; i < 16; ++i) {
             if (ic[i] >= Q) revert InvalidVerifyingKey();
         }
+        // None of alpha, beta, gamma, delta is the point at infinity.
+        if (alpha[0] | alpha[1] == 0) revert InvalidVerifyingKey();
+        if (beta[0] | beta[1] | beta[2] | beta[3] == 0) revert InvalidVerifyingKey();
+        if (gamma[0] | gamma[1] | gamma[2] | gamma[3] == 0) revert InvalidVerifyingKey();
+        if (delta[0] | delta[1] | delta[2] | delta[3] == 0) revert InvalidVerifyingKey();
 
         // G1: ecAdd refuses a point that is not on the curve. Pair them up as
         // (alpha, IC0), (IC1, IC2), (IC3, IC4), (IC5, IC6), (IC7, alpha).
@@ -340,6 +353,54 @@ contract Groth16Verifier {
             ok := and(ok, eq(returndatasize(), 0x20))
         }
         if (!ok) revert InvalidVerifyingKey();
+    }
+
+    /// @dev SHA-256 of the key as arkworks' `VerifyingKey::serialize_compressed` writes it:
+    ///      alpha (G1), beta, gamma, delta (G2), the IC count as a little-endian u64, IC0..IC7.
+    function _keyIdOf(
+        uint256[2] memory alpha,
+        uint256[4] memory beta,
+        uint256[4] memory gamma,
+        uint256[4] memory delta,
+        uint256[16] memory ic
+    ) private pure returns (bytes32) {
+        bytes memory b = abi.encodePacked(
+            _g1Compressed(alpha[0], alpha[1]), _g2Compressed(beta), _g2Compressed(gamma), _g2Compressed(delta)
+        );
+        b = abi.encodePacked(b, bytes8(0x0800000000000000));
+        for (uint256 i = 0; i < 16; i += 2) {
+            b = abi.encodePacked(b, _g1Compressed(ic[i], ic[i + 1]));
+        }
+        return sha256(b);
+    }
+
+    /// @dev A G1 point compressed as arkworks does: x little-endian, with bit 7 of its last
+    ///      byte set when y > (Q - 1) / 2, and bit 6 alone for the point at infinity.
+    function _g1Compressed(uint256 x, uint256 y) private pure returns (uint256) {
+        if (x | y == 0) return 0x40;
+        return _le(x) | (y > HALF_Q ? 0x80 : 0);
+    }
+
+    /// @dev A G2 point ([x.c1, x.c0, y.c1, y.c0]) compressed as arkworks does: x.c0 then x.c1,
+    ///      little-endian, the flag in x.c1's last byte; y is "negative" when y.c1 > (Q - 1) / 2,
+    ///      or y.c1 = 0 and y.c0 > (Q - 1) / 2 (arkworks orders Fp2 by c1, then c0).
+    function _g2Compressed(uint256[4] memory p) private pure returns (bytes memory) {
+        if (p[0] | p[1] | p[2] | p[3] == 0) return abi.encodePacked(uint256(0), uint256(0x40));
+        bool negative = p[2] != 0 ? p[2] > HALF_Q : p[3] > HALF_Q;
+        return abi.encodePacked(_le(p[1]), _le(p[0]) | (negative ? 0x80 : 0));
+    }
+
+    /// @dev The 32 bytes of `v` in reverse order.
+    function _le(uint256 v) private pure returns (uint256) {
+        v = ((v & 0xFF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00) >> 8)
+            | ((v & 0x00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF) << 8);
+        v = ((v & 0xFFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000) >> 16)
+            | ((v & 0x0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF) << 16);
+        v = ((v & 0xFFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000) >> 32)
+            | ((v & 0x00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF) << 32);
+        v = ((v & 0xFFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF0000000000000000) >> 64)
+            | ((v & 0x0000000000000000FFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF) << 64);
+        return (v >> 128) | (v << 128);
     }
 
     /// @dev True if ecAdd accepts the two points [x1, y1, x2, y2].

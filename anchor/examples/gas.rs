@@ -13,7 +13,7 @@ use healthzk_core::{
 };
 use healthzk_prover::{
     score::{ScoreProver, Weights},
-    KeyId, Prover,
+    Prover,
 };
 use healthzk_verifier::decode_proof;
 use rand::SeedableRng;
@@ -44,10 +44,10 @@ fn main() {
     let (registry, r) = Registry::deploy(&mut chain, &owner).unwrap();
     rows.push(("deploy AnchorRegistry".into(), r.gas_used));
     let qvk = &query.proving_key().vk;
-    let (qv, r) = VerifierContract::deploy(&mut chain, &owner, qvk, KeyId::of(qvk).0).unwrap();
+    let (qv, r) = VerifierContract::deploy(&mut chain, &owner, qvk).unwrap();
     rows.push(("deploy Groth16Verifier (one per key)".into(), r.gas_used));
     let svk = &score.proving_key().vk;
-    let (sv, _) = VerifierContract::deploy(&mut chain, &owner, svk, KeyId::of(svk).0).unwrap();
+    let (sv, _) = VerifierContract::deploy(&mut chain, &owner, svk).unwrap();
     rows.push((
         "accredit an issuer".into(),
         registry.accredit_issuer(&mut chain, &owner, issuer.address()).unwrap().gas_used,

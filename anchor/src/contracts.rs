@@ -215,6 +215,58 @@ impl Registry {
     pub fn is_model_accepted(&self, chain: &mut dyn Chain, model_hash: &Fr) -> Result<bool, Error> {
         view(chain, self.address, R::isModelAcceptedCall { modelHash: encode::fr_to_u256(model_hash) })
     }
+
+    /// Records a verifying key as accepted (owner only): its id, statement code and its
+    /// ceremony's transcript hash (empty for a development key).
+    pub fn accept_verifying_key(
+        &self,
+        chain: &mut dyn Chain,
+        owner: &Account,
+        key_id: [u8; 32],
+        statement: u8,
+        transcript_hash: &[u8],
+    ) -> Result<Receipt, Error> {
+        let call = R::acceptVerifyingKeyCall {
+            keyId: FixedBytes(key_id),
+            statement,
+            transcriptHash: Bytes::copy_from_slice(transcript_hash),
+        };
+        self.send(chain, owner, call)
+    }
+
+    /// Withdraws a verifying key (owner only).
+    pub fn withdraw_verifying_key(
+        &self,
+        chain: &mut dyn Chain,
+        owner: &Account,
+        key_id: [u8; 32],
+    ) -> Result<Receipt, Error> {
+        self.send(chain, owner, R::withdrawVerifyingKeyCall { keyId: FixedBytes(key_id) })
+    }
+
+    /// What the registry records of a verifying key.
+    pub fn verifying_key(&self, chain: &mut dyn Chain, key_id: [u8; 32]) -> Result<KeyRecord, Error> {
+        let r = view(chain, self.address, R::verifyingKeyCall { keyId: FixedBytes(key_id) })?;
+        Ok(KeyRecord {
+            accepted: r.accepted,
+            statement: r.statement,
+            since: r.since,
+            transcript_hash: r.transcriptHash.to_vec(),
+        })
+    }
+}
+
+/// A verifying key as the registry records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// Recorded and not withdrawn.
+    pub accepted: bool,
+    /// The statement's code (SPEC.md §8; 0 if never recorded).
+    pub statement: u8,
+    /// When it was recorded (unix seconds; 0 if never).
+    pub since: u64,
+    /// Its ceremony's transcript hash (empty for a development key).
+    pub transcript_hash: Vec<u8>,
 }
 
 /// A `Groth16Verifier` contract for one verifying key.
@@ -225,28 +277,23 @@ pub struct VerifierContract {
 }
 
 impl VerifierContract {
-    /// Deploys a verifier for `vk` (which must have seven public inputs), tagged with its key id.
-    pub fn deploy(
-        chain: &mut dyn Chain,
-        from: &Account,
-        vk: &VerifyingKey<Bn254>,
-        key_id: [u8; 32],
-    ) -> Result<(Self, Receipt), Error> {
+    /// Deploys a verifier for `vk` (which must have seven public inputs). The contract derives
+    /// its `keyId` from the key (SHA-256 of the compressed key, healthzk's key id).
+    pub fn deploy(chain: &mut dyn Chain, from: &Account, vk: &VerifyingKey<Bn254>) -> Result<(Self, Receipt), Error> {
         let a = encode::VerifierArgs::new(vk).map_err(|e| Error::Abi(e.to_string()))?;
-        let args = V::constructorCall {
-            keyId_: FixedBytes(key_id),
-            alpha: a.alpha,
-            beta: a.beta,
-            gamma: a.gamma,
-            delta: a.delta,
-            ic: a.ic,
-        }
-        .abi_encode();
+        let args =
+            V::constructorCall { alpha: a.alpha, beta: a.beta, gamma: a.gamma, delta: a.delta, ic: a.ic }.abi_encode();
         let receipt = chain.deploy(from, init_code(&V::BYTECODE, args))?;
         Ok((VerifierContract { address: deployed(&receipt, "Groth16Verifier")? }, receipt))
     }
 
-    /// The key id the contract was deployed for.
+    /// The verifying key the contract holds, in its constructor's encoding.
+    pub fn verifying_key(&self, chain: &mut dyn Chain) -> Result<encode::VerifierArgs, Error> {
+        let k = view(chain, self.address, V::verifyingKeyCall {})?;
+        Ok(encode::VerifierArgs { alpha: k.alpha, beta: k.beta, gamma: k.gamma, delta: k.delta, ic: k.ic })
+    }
+
+    /// The key id the contract derived from its key.
     pub fn key_id(&self, chain: &mut dyn Chain) -> Result<[u8; 32], Error> {
         Ok(view(chain, self.address, V::keyIdCall {})?.0)
     }

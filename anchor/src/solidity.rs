@@ -17,7 +17,8 @@ fn array(words: &[alloy_primitives::U256]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// The exported source for `vk` (seven public inputs) with key id `key_id`.
+/// The exported source for `vk` (seven public inputs); `key_id` (which the contract derives
+/// from the key itself) names it in a comment.
 pub fn export(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: Statement) -> Result<String, WrongInputCount> {
     let a = VerifierArgs::new(vk)?;
     let name = statement.contract_name();
@@ -28,7 +29,6 @@ pub fn export(vk: &VerifyingKey<Bn254>, key_id: [u8; 32], statement: Statement) 
     let _ = writeln!(s, "contract {name} is Groth16Verifier {{");
     let _ = writeln!(s, "    constructor()");
     let _ = writeln!(s, "        Groth16Verifier(");
-    let _ = writeln!(s, "            0x{},", hex::encode(key_id));
     let _ = writeln!(s, "            {},", array(&a.alpha));
     let _ = writeln!(s, "            {},", array(&a.beta));
     let _ = writeln!(s, "            {},", array(&a.gamma));

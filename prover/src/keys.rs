@@ -9,6 +9,7 @@
 //!   from the embedded verifying key matches.
 
 use ark_bn254::Bn254;
+use ark_ec::AffineRepr;
 use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use healthzk_core::statement::Statement;
@@ -110,6 +111,11 @@ pub fn read_any_vk(bytes: &[u8]) -> Result<(Statement, VerifyingKey<Bn254>, u32,
     let depth = u32::from_le_bytes(bytes[7..11].try_into().expect("4 bytes"));
     let vk = VerifyingKey::<Bn254>::deserialize_with_mode(&bytes[11..], Compress::Yes, Validate::Yes)
         .map_err(|e| KeyError::Parse(e.to_string()))?;
+    if vk.alpha_g1.is_zero() || vk.beta_g2.is_zero() || vk.gamma_g2.is_zero() || vk.delta_g2.is_zero() {
+        return Err(KeyError::Parse(
+            "alpha, beta, gamma or delta is the point at infinity: a degenerate key that verifies forgeries".into(),
+        ));
+    }
     let id = KeyId::of(&vk);
     Ok((statement, vk, depth, id))
 }

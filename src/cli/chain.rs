@@ -1,4 +1,4 @@
-//! `healthzk chain init|accredit|accredit-publisher|address|deploy-verifier`, and what other
+//! `healthzk chain init|accredit|accredit-publisher|address|deploy-verifier|check-verifier|accept-key`, and what other
 //! subcommands need of a chain: which one (`ChainOpts`), as whom (the role's account), its
 //! registry, the reads `verify --roots-from-chain` makes, and model registration.
 //!
@@ -82,6 +82,47 @@ pub enum ChainCmd {
     DeployVerifier {
         #[command(flatten)]
         opts: ChainOpts,
+        /// Keys directory.
+        #[arg(long, default_value = "healthzk-data/keys")]
+        keys: PathBuf,
+        /// Which statement's key.
+        #[arg(long, default_value_t = Statement::CredentialQuery)]
+        statement: Statement,
+        /// Which key, by id, when the directory holds several of the statement's.
+        #[arg(long)]
+        key_id: Option<String>,
+    },
+    /// Record the verifying key in --keys as accepted in the registry (owner only): its key id,
+    /// statement and its ceremony's transcript hash (`keys show`). A development key needs
+    /// --dev. With --withdraw, withdraw it.
+    AcceptKey {
+        #[command(flatten)]
+        opts: ChainOpts,
+        /// Keys directory.
+        #[arg(long, default_value = "healthzk-data/keys")]
+        keys: PathBuf,
+        /// Which statement's key.
+        #[arg(long, default_value_t = Statement::CredentialQuery)]
+        statement: Statement,
+        /// Which key, by id, when the directory holds several of the statement's.
+        #[arg(long)]
+        key_id: Option<String>,
+        /// Allow a single-party development key (recorded with an empty transcript hash).
+        #[arg(long)]
+        dev: bool,
+        /// Withdraw the key instead.
+        #[arg(long)]
+        withdraw: bool,
+    },
+    /// Compare the verifying key an on-chain Groth16Verifier holds with the key in --keys
+    /// (e.g. a ceremony's): every point and the key id must be equal. Exit 0 equal, 1 any
+    /// difference (each named), 2 bad input or no such contract.
+    CheckVerifier {
+        #[command(flatten)]
+        opts: ChainOpts,
+        /// The verifier contract's address.
+        #[arg(long)]
+        address: String,
         /// Keys directory.
         #[arg(long, default_value = "healthzk-data/keys")]
         keys: PathBuf,
@@ -304,13 +345,18 @@ pub fn run(cmd: ChainCmd) -> Result<u8> {
             );
             Ok(0)
         }
+        ChainCmd::AcceptKey { opts, keys, statement, key_id, dev, withdraw } => {
+            accept_key(&opts, &keys, statement, key_id.as_deref(), dev, withdraw)
+        }
+        ChainCmd::CheckVerifier { opts, address, keys, statement, key_id } => {
+            check_verifier(&opts, &address, &keys, statement, key_id.as_deref())
+        }
         ChainCmd::DeployVerifier { opts, keys, statement, key_id } => {
             let key = chosen_key(&KeyDir::new(&keys), statement, key_id.as_deref())?;
             let mut chain = open(&opts)?;
             let (mut d, _) = deployment(&opts, chain.as_ref())?;
             let from = owner(&opts)?;
-            let (contract, receipt) =
-                VerifierContract::deploy(chain.as_mut(), &from, &key.vk, key.key_id.0).map_err(chain_err)?;
+            let (contract, receipt) = VerifierContract::deploy(chain.as_mut(), &from, &key.vk).map_err(chain_err)?;
             let entry = d.chain_mut(chain.chain_id()).expect("checked above");
             entry.verifiers.insert(
                 key.key_id.to_hex(),
@@ -322,6 +368,127 @@ pub fn run(cmd: ChainCmd) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `chain accept-key`: records (or withdraws) a key of `keys` in the registry, as its owner.
+fn accept_key(
+    opts: &ChainOpts,
+    keys: &Path,
+    statement: Statement,
+    key_id: Option<&str>,
+    dev: bool,
+    withdraw: bool,
+) -> Result<u8> {
+    let dir = KeyDir::new(keys);
+    let key = chosen_key(&dir, statement, key_id)?;
+    let mut chain = open(opts)?;
+    let reg = registry(opts, chain.as_ref())?;
+    let from = owner(opts)?;
+    if withdraw {
+        let r = reg.withdraw_verifying_key(chain.as_mut(), &from, key.key_id.0).map_err(chain_err)?;
+        println!("key {} withdrawn (gas {})", key.key_id, r.gas_used);
+        return Ok(0);
+    }
+    let transcript = match key_provenance(&dir, &key)? {
+        (healthzk_prover::Provenance::Ceremony(r), _) => {
+            hex::decode(&r.transcript_hash).map_err(|_| bad("the ceremony record's transcript hash is not hex"))?
+        }
+        (healthzk_prover::Provenance::Development, _) if dev => Vec::new(),
+        (healthzk_prover::Provenance::Development, line) => {
+            return Err(bad(format!(
+                "{line}: the registry records the keys of ceremonies; pass --dev to record a development key"
+            )))
+        }
+    };
+    let r = reg
+        .accept_verifying_key(chain.as_mut(), &from, key.key_id.0, statement.code(), &transcript)
+        .map_err(chain_err)?;
+    println!("key {} accepted for {statement} (gas {})", key.key_id, r.gas_used);
+    Ok(0)
+}
+
+/// `chain check-verifier`: the deployed verifier's key, point by point, and the registry's record
+/// of it, against the key in `keys`. Exit 1 on any difference.
+fn check_verifier(
+    opts: &ChainOpts,
+    address: &str,
+    keys: &Path,
+    statement: Statement,
+    key_id: Option<&str>,
+) -> Result<u8> {
+    let dir = KeyDir::new(keys);
+    let key = chosen_key(&dir, statement, key_id)?;
+    let expected = healthzk_anchor::encode::VerifierArgs::new(&key.vk).map_err(|e| bad(e.to_string()))?;
+    let contract = VerifierContract { address: parse_address("--address", address)? };
+    let mut chain = open(opts)?;
+    let on_chain = contract.verifying_key(chain.as_mut()).map_err(chain_err)?;
+    let id = contract.key_id(chain.as_mut()).map_err(chain_err)?;
+    let mut diffs = Vec::new();
+    for (same, what) in [
+        (on_chain.alpha == expected.alpha, "alpha"),
+        (on_chain.beta == expected.beta, "beta"),
+        (on_chain.gamma == expected.gamma, "gamma"),
+        (on_chain.delta == expected.delta, "delta"),
+        (on_chain.ic == expected.ic, "the public-input points (IC)"),
+        (id == key.key_id.0, "keyId"),
+    ] {
+        if !same {
+            diffs.push(what);
+        }
+    }
+    let (prov, line) = key_provenance(&dir, &key)?;
+    // What the registry records of the key, if this chain has one.
+    let recorded = match deployment(opts, chain.as_ref()) {
+        Ok((_, d)) => {
+            Some(Registry { address: d.registry }.verifying_key(chain.as_mut(), key.key_id.0).map_err(chain_err)?)
+        }
+        Err(_) => None,
+    };
+    if let Some(r) = &recorded {
+        let expected = match &prov {
+            healthzk_prover::Provenance::Ceremony(c) => hex::decode(&c.transcript_hash).unwrap_or_default(),
+            healthzk_prover::Provenance::Development => Vec::new(),
+        };
+        if r.since != 0 && r.transcript_hash != expected {
+            diffs.push("the registry's transcript hash for this key");
+        }
+        if r.since != 0 && !r.accepted {
+            diffs.push("the registry's acceptance (the key is withdrawn)");
+        }
+    }
+    if diffs.is_empty() {
+        println!("verifier {} holds {line}", contract.address);
+        match recorded {
+            Some(r) if r.accepted => {
+                println!("registry: accepted for statement code {} since {}", r.statement, super::io::when(r.since))
+            }
+            Some(_) => println!("registry: this key is not recorded (chain accept-key records it)"),
+            None => println!("registry: none for this chain in {}", opts.chain.display()),
+        }
+        Ok(0)
+    } else {
+        eprintln!(
+            "verifier {} does NOT hold {} key {} of {}: {} differ(s); its keyId is {}",
+            contract.address,
+            statement,
+            key.key_id,
+            keys.display(),
+            diffs.join(", "),
+            hex::encode(id)
+        );
+        Ok(1)
+    }
+}
+
+/// Where a key of `dir` came from (its ceremony record, or a development setup) and the line
+/// `keys show` prints for it.
+fn key_provenance(
+    dir: &KeyDir,
+    key: &healthzk_prover::keydir::FoundKey,
+) -> Result<(healthzk_prover::Provenance, String)> {
+    let name = healthzk_prover::KeyName::from_stem(key.file.trim_end_matches(".vk"))
+        .ok_or_else(|| bad(format!("{}: not a key file name healthzk writes", key.file)))?;
+    dir.provenance_line(&name, &key.key_id).map_err(|e| bad(e.to_string()))
 }
 
 /// The registry, opened once for a verifier's questions about one presentation.

@@ -3,7 +3,9 @@
 //! a healthzk beacon; `snarkjs zkey verify` and `healthzk ceremony verify` both accept it;
 //! tampered transcripts are refused by name; the imported key proves, and the proof is accepted
 //! by the Rust verifier, by `snarkjs groth16 verify` and by the Solidity verifier on the
-//! embedded chain. The credential query at depth 4 (12,198 constraints, a 2^14 domain).
+//! embedded chain, whose key `chain check-verifier` finds equal to the ceremony's (and a
+//! development key's verifier not). The credential query at depth 4 (12,198 constraints, a
+//! 2^14 domain).
 
 use crate::snarkjs::snarkjs;
 use ark_bn254::{Fq, Fq2, Fr, G2Affine};
@@ -220,11 +222,44 @@ fn a_ceremony_with_snarkjs_verifies_imports_and_proves() {
 
     let mut chain = EmbeddedChain::in_memory();
     let owner = Account::random();
-    let (contract, _) = VerifierContract::deploy(&mut chain, &owner, vk, prover.key_id().0).unwrap();
+    let (contract, _) = VerifierContract::deploy(&mut chain, &owner, vk).unwrap();
+    assert_eq!(
+        contract.key_id(&mut chain).unwrap(),
+        prover.key_id().0,
+        "the contract's key id is not the ceremony key's"
+    );
     assert!(contract.verify(&mut chain, &proof, &s.public).unwrap(), "the Solidity verifier refused the proof");
     let mut changed = s.public;
     changed.challenge += Fr::one();
     assert!(!contract.verify(&mut chain, &proof, &changed).unwrap(), "the Solidity verifier accepted a changed input");
+
+    // On chain: a verifier deployed from the imported keys holds the ceremony key, one from a
+    // development setup does not; the registry records the ceremony's transcript hash.
+    let chain_dir = d.join("chain");
+    let cd = chain_dir.to_str().unwrap();
+    ok(d, &["chain", "init", "--chain", cd]);
+    let address = |out: String| out.split_whitespace().nth(1).expect("verifier <address> for …").to_string();
+    let ours = address(ok(d, &["chain", "deploy-verifier", "--chain", cd, "--keys", ks]));
+    let check = |addr: &str| hz(d, &["chain", "check-verifier", "--chain", cd, "--address", addr, "--keys", ks]);
+    let o = check(&ours);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("ceremony, transcript hash") && text(&o).contains("not recorded"), "{}", text(&o));
+    ok(d, &["chain", "accept-key", "--chain", cd, "--keys", ks]);
+    let o = check(&ours);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("registry: accepted for statement code 1"), "{}", text(&o));
+    let dev = d.join("devkeys");
+    ok(d, &["setup", "--dev", "--keys", dev.to_str().unwrap(), "--depth", DEPTH]);
+    let o = hz(d, &["chain", "accept-key", "--chain", cd, "--keys", dev.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "a development key was recorded without --dev: {}", text(&o));
+    let theirs = address(ok(d, &["chain", "deploy-verifier", "--chain", cd, "--keys", dev.to_str().unwrap()]));
+    let o = check(&theirs);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("does NOT hold") && text(&o).contains("delta") && text(&o).contains("keyId"),
+        "{}",
+        text(&o)
+    );
 
     // A key with no contribution (delta = 1) is never imported.
     let o = hz(

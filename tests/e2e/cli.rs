@@ -1110,7 +1110,7 @@ fn anchor_and_verify_against_the_chain_through_the_cli() {
             vec!["chain", "deploy-verifier", "--chain", s(&chain), "--keys", s(keys()), "--statement", "x"],
             "--statement",
         ),
-        (vec!["setup", "--keys", s(&f.path("nokeys"))], "pass --dev"),
+        (vec!["setup", "--keys", s(&f.path("nokeys"))], "Pass --dev to make development keys"),
         (vec!["ceremony", "dev-ptau", "--power", "4", "--out", s(&f.path("x.ptau"))], "pass --dev"),
     ] {
         let o = run(&args);

@@ -22,10 +22,9 @@ fn bug_class_public_input_at_or_above_r_in_solidity() {
     use alloy_primitives::U256;
     use healthzk_anchor::{contracts::VerifierContract, encode};
     use healthzk_core::{day::Day, statement::PUBLIC_INPUT_NAMES};
-    use healthzk_prover::keys::KeyId;
     let mut chain = EmbeddedChain::in_memory();
     let q = &fixture().query.proving_key().vk;
-    let (contract, _) = VerifierContract::deploy(&mut chain, &Account::random(), q, KeyId::of(q).0).unwrap();
+    let (contract, _) = VerifierContract::deploy(&mut chain, &Account::random(), q).unwrap();
     let (public, proof, _) = query_statement(Day(20_000), None);
     let (words, inputs) = (encode::proof(&proof), encode::public_inputs(&public));
     assert!(contract.verify_words(&mut chain, words, inputs).unwrap());

@@ -3,7 +3,7 @@
 //! "U" (standard form, big-endian, G2 as `c1‖c0`) in hashes. Every point read from a file is
 //! checked: canonical coordinates, on the curve, in the prime-order subgroup.
 
-use super::CeremonyError;
+use super::error::CeremonyError;
 use ark_bn254::{Fq, Fq2, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInt, BigInteger, PrimeField, Zero};

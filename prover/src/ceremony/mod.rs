@@ -12,21 +12,11 @@
 //! the algebra are in `docs/ceremony-notes.md`, the trust model in THREATS.md.
 
 pub mod encoding;
+mod error;
 pub mod ffrng;
 mod phase2;
 pub mod ptau;
 pub mod zkey;
 
+pub use error::CeremonyError;
 pub use phase2::{beacon, check_beacon, contribute, new_zkey, transcript_hash, verify, Verified, VerifiedContribution};
-
-/// Why a ceremony file was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CeremonyError {
-    /// The file is not a well-formed file of its kind (or a point in it is invalid).
-    #[error("{0}")]
-    Malformed(String),
-    /// The file is well formed, but the ceremony does not verify, or cannot serve.
-    #[error("{0}")]
-    Refused(String),
-}

@@ -4,10 +4,10 @@
 
 use super::{
     encoding::{fr_le, u_g1, u_g2},
+    error::CeremonyError,
     ffrng::{beacon_rng, hash_to_g2},
     ptau::Ptau,
     zkey::{Beacon, Contribution, Zkey},
-    CeremonyError,
 };
 use crate::{iden3::R1cs, msm};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};

@@ -4,7 +4,7 @@
 
 use super::{
     encoding::{binfile, g1s, g2s, u32_at, BinFile, G1_LEN, G2_LEN, N8},
-    CeremonyError,
+    error::CeremonyError,
 };
 use ark_bn254::{Fq, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{scalar_mul::BatchMulPreprocessing, AffineRepr, PrimeGroup};

@@ -3,8 +3,8 @@
 
 use super::{
     encoding::{self, binfile, g1, g1s, g2, g2s, u32_at, u_g1, u_g2, BinFile, G1_LEN, G2_LEN, N8},
+    error::CeremonyError,
     ptau::MAX_POWER,
-    CeremonyError,
 };
 use ark_bn254::{Bn254, Fq, Fr, G1Affine, G2Affine};
 use ark_ff::{BigInteger, PrimeField};

@@ -2,6 +2,7 @@
 //! every test in this binary (seeded, so runs are reproducible).
 
 use ark_bn254::Bn254;
+use ark_ec::AffineRepr;
 use ark_groth16::Groth16;
 use healthzk_core::{
     day::Day,
@@ -285,6 +286,18 @@ fn key_files_round_trip_and_refuse_tampering() {
         Err(keys::KeyError::KeyIdMismatch { .. })
     ));
     assert!(matches!(keys::read_vk(Statement::CredentialQuery, b"HZKVK"), Err(keys::KeyError::Truncated)));
+    // A key with an identity point (a degenerate key: with δ = 0 anyone could forge) is refused.
+    for which in 0..4 {
+        let mut bad = pk.vk.clone();
+        match which {
+            0 => bad.alpha_g1 = ark_bn254::G1Affine::zero(),
+            1 => bad.beta_g2 = ark_bn254::G2Affine::zero(),
+            2 => bad.gamma_g2 = ark_bn254::G2Affine::zero(),
+            _ => bad.delta_g2 = ark_bn254::G2Affine::zero(),
+        }
+        let e = keys::read_vk(Statement::CredentialQuery, &keys::write_vk(Statement::CredentialQuery, &bad, 4));
+        assert!(matches!(&e, Err(keys::KeyError::Parse(m)) if m.contains("point at infinity")), "{which}: {e:?}");
+    }
     assert!(matches!(
         keys::read_pk(Statement::CredentialQuery, &vk_file, None),
         Err(keys::KeyError::BadMagic(_) | keys::KeyError::Truncated)

@@ -31,7 +31,7 @@ pub(super) fn on_chain(d: &Demo) -> Result<()> {
     let covid = presets::covid19_full().compile().expect("preset");
     let scope = field::from_short_str("scope", "border:FR-CDG").expect("short");
     let vk = &prover.proving_key().vk;
-    let (contract, _) = VerifierContract::deploy(&mut chain, &ministry, vk, prover.key_id().0).map_err(chain_err)?;
+    let (contract, _) = VerifierContract::deploy(&mut chain, &ministry, vk).map_err(chain_err)?;
     let config = GateConfig {
         registry: registry.address,
         verifier: contract.address,

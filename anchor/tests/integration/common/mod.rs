@@ -115,8 +115,10 @@ pub fn reverted_with(r: Result<impl std::fmt::Debug, Error>, needle: &str) {
 pub fn verifier_suite(chain: &mut dyn Chain, deployer: &Account) -> (u64, u64) {
     let f = fixture();
     let q = &f.query.proving_key().vk;
-    let (query_contract, _) = VerifierContract::deploy(chain, deployer, q, KeyId::of(q).0).unwrap();
+    let (query_contract, _) = VerifierContract::deploy(chain, deployer, q).unwrap();
+    // The contract derives its key id from the key: healthzk's id, byte for byte.
     assert_eq!(query_contract.key_id(chain).unwrap(), KeyId::of(q).0);
+    assert_eq!(query_contract.verifying_key(chain).unwrap(), encode::VerifierArgs::new(q).unwrap());
     let (public, proof, _) = query_statement(Day(20_000), None);
     assert!(query_contract.verify(chain, &proof, &public).unwrap(), "valid query proof refused");
     let query_gas = query_contract.verify_gas(chain, &proof, &public).unwrap();
@@ -150,6 +152,12 @@ pub fn verifier_suite(chain: &mut dyn Chain, deployer: &Account) -> (u64, u64) {
     let mut w = words;
     w[1] = q_mod - w[1];
     assert!(!query_contract.verify_words(chain, w, inputs).unwrap(), "-A accepted");
+    // A, B or C the point at infinity.
+    for (range, name) in [(0..2, "A"), (2..6, "B"), (6..8, "C")] {
+        let mut w = words;
+        range.for_each(|j| w[j] = U256::ZERO);
+        assert!(!query_contract.verify_words(chain, w, inputs).unwrap(), "{name} = identity accepted");
+    }
 
     // A key the contract refuses at deployment: β with its Fp2 halves swapped (arkworks'
     // order instead of the EVM's), or an IC point off the curve.
@@ -157,15 +165,29 @@ pub fn verifier_suite(chain: &mut dyn Chain, deployer: &Account) -> (u64, u64) {
     let (bx, by) = (q.beta_g2.x, q.beta_g2.y);
     bad.beta_g2 =
         ark_bn254::G2Affine::new_unchecked(ark_bn254::Fq2::new(bx.c1, bx.c0), ark_bn254::Fq2::new(by.c1, by.c0));
-    reverted_with(VerifierContract::deploy(chain, deployer, &bad, [0; 32]), "InvalidVerifyingKey");
+    reverted_with(VerifierContract::deploy(chain, deployer, &bad), "InvalidVerifyingKey");
     let mut bad = q.clone();
     let ic = bad.gamma_abc_g1[3];
     bad.gamma_abc_g1[3] = ark_bn254::G1Affine::new_unchecked(ic.x, ic.y + ark_bn254::Fq::from(1u64));
-    reverted_with(VerifierContract::deploy(chain, deployer, &bad, [0; 32]), "InvalidVerifyingKey");
+    reverted_with(VerifierContract::deploy(chain, deployer, &bad), "InvalidVerifyingKey");
+
+    // A key with alpha, beta, gamma or delta the point at infinity.
+    use ark_ec::AffineRepr;
+    for which in ["alpha", "beta", "gamma", "delta"] {
+        let mut bad = q.clone();
+        match which {
+            "alpha" => bad.alpha_g1 = ark_bn254::G1Affine::zero(),
+            "beta" => bad.beta_g2 = ark_bn254::G2Affine::zero(),
+            "gamma" => bad.gamma_g2 = ark_bn254::G2Affine::zero(),
+            _ => bad.delta_g2 = ark_bn254::G2Affine::zero(),
+        }
+        reverted_with(VerifierContract::deploy(chain, deployer, &bad), "InvalidVerifyingKey");
+    }
 
     // The score statement under its own key.
     let s = &f.score.proving_key().vk;
-    let (score_contract, _) = VerifierContract::deploy(chain, deployer, s, KeyId::of(s).0).unwrap();
+    let (score_contract, _) = VerifierContract::deploy(chain, deployer, s).unwrap();
+    assert_eq!(score_contract.key_id(chain).unwrap(), KeyId::of(s).0);
     let (sp, sproof) = score_statement();
     assert!(score_contract.verify(chain, &sproof, &sp).unwrap(), "valid score proof refused");
     assert!(!query_contract.verify(chain, &sproof, &sp).unwrap(), "score proof accepted under the query key");
@@ -214,7 +236,7 @@ pub fn registry_and_gate_suite(
     // The holder's statement, about today by the chain's clock, bound to the gate.
     let today = Day((chain.latest_timestamp().unwrap() / 86_400) as u32);
     let qvk = &f.query.proving_key().vk;
-    let (verifier, _) = VerifierContract::deploy(chain, owner, qvk, KeyId::of(qvk).0).unwrap();
+    let (verifier, _) = VerifierContract::deploy(chain, owner, qvk).unwrap();
     let probe = query_statement(today, None).2;
     let config = GateConfig {
         registry: registry.address,
