@@ -11,9 +11,13 @@ pragma solidity ^0.8.24;
 ///      `isRevocationRootFresh(issuer, root, maxAge)`: the issuer's current revocation root,
 ///      or one it superseded less than `maxAge` seconds ago (the verifier's tolerance for holders
 ///      that have not fetched the newest list yet; 0 for none).
-///      A model hash is accepted only while `isModelAccepted(modelHash)`. Roots and model hashes
-///      are BN254 scalar-field elements: canonical (< R) and non-zero. A revoked root or model
-///      stays revoked: it cannot be anchored or registered again.
+///      A model hash is accepted only while `isModelAccepted(modelHash)`: some publisher,
+///      accredited now, holds an unrevoked registration of it (`isModelAcceptedFrom` asks about
+///      one publisher). Registrations are per publisher, so one publisher's registration or
+///      revocation never blocks another's; a publisher may register again a hash it revoked
+///      itself, never one the owner revoked. Roots and model hashes are BN254 scalar-field
+///      elements: canonical (< R) and non-zero. A revoked root stays revoked: it cannot be
+///      anchored again.
 ///
 ///      The owner also records the verifying keys it accepts (`acceptVerifyingKey`): each key's
 ///      id (SHA-256 of the compressed key, as `Groth16Verifier.keyId`), statement and the
@@ -43,12 +47,13 @@ contract AnchorRegistry {
         bool superseded;
     }
 
-    /// @dev One registered model hash. `publisher != address(0)` means registered.
+    /// @dev One publisher's registration of one model hash.
     struct ModelRecord {
-        address publisher;
         uint64 registeredAt;
-        bool revoked;
         uint64 revokedAt;
+        bool registered;
+        bool revoked;
+        bool revokedByOwner;
     }
 
     /// @dev One verifying key the owner accepted. `since != 0` means recorded.
@@ -71,7 +76,8 @@ contract AnchorRegistry {
 
     mapping(address => mapping(uint256 => RootRecord)) private _roots;
     mapping(address => uint256[]) private _history;
-    mapping(uint256 => ModelRecord) private _models;
+    mapping(address => mapping(uint256 => ModelRecord)) private _models;
+    mapping(uint256 => address[]) private _modelPublishers;
     mapping(address => mapping(uint256 => RevocationRecord)) private _revocations;
     mapping(bytes32 => KeyRecord) private _keys;
 
@@ -91,8 +97,9 @@ contract AnchorRegistry {
     ///         (0 if none).
     event RevocationRootAnchored(address indexed issuer, uint256 indexed root, uint256 previous, uint64 timestamp);
     event ModelRegistered(address indexed publisher, uint256 indexed modelHash, uint64 timestamp);
-    /// @notice `by` (the publisher or the owner) revoked `modelHash`.
-    event ModelRevoked(uint256 indexed modelHash, address by);
+    /// @notice `by` (the publisher or the owner) revoked `publisher`'s registration of
+    ///         `modelHash`.
+    event ModelRevoked(address indexed publisher, uint256 indexed modelHash, address by);
     /// @notice The owner accepted verifying key `keyId` for `statement`, made by the ceremony
     ///         whose transcript hash is `transcriptHash` (empty for a development key).
     event VerifyingKeyAccepted(bytes32 indexed keyId, uint8 statement, bytes transcriptHash);
@@ -117,9 +124,11 @@ contract AnchorRegistry {
     error IndexOutOfRange();
     /// @notice The issuer has anchored no root.
     error NoRoots();
-    /// @notice `modelHash` is already registered (possibly revoked since).
+    /// @notice The caller already holds an unrevoked registration of `modelHash`.
     error AlreadyRegistered(uint256 modelHash);
-    /// @notice `modelHash` was never registered.
+    /// @notice The owner revoked the caller's registration of `modelHash`: it stays revoked.
+    error RevokedByOwner(uint256 modelHash);
+    /// @notice The publisher never registered `modelHash`.
     error UnknownModel(uint256 modelHash);
     /// @notice The caller may not revoke this root or model.
     error NotAuthorized();
@@ -328,54 +337,88 @@ contract AnchorRegistry {
 
     /// @notice Registers `modelHash` with the calling publisher.
     /// @dev Reverts NotModelPublisher if the caller is not accredited, NotCanonical if
-    ///      `modelHash` is 0 or ≥ R, AlreadyRegistered if anyone registered it before (even if
-    ///      since revoked).
+    ///      `modelHash` is 0 or ≥ R, AlreadyRegistered if the caller's registration of it
+    ///      stands, RevokedByOwner if the owner revoked it. Other publishers' registrations do
+    ///      not matter.
     function registerModel(uint256 modelHash) external {
         if (!isModelPublisher[msg.sender]) revert NotModelPublisher(msg.sender);
         if (modelHash == 0 || modelHash >= R) revert NotCanonical(modelHash);
-        ModelRecord storage rec = _models[modelHash];
-        if (rec.publisher != address(0)) revert AlreadyRegistered(modelHash);
+        ModelRecord storage rec = _models[msg.sender][modelHash];
+        if (rec.registered && !rec.revoked) revert AlreadyRegistered(modelHash);
+        if (rec.revokedByOwner) revert RevokedByOwner(modelHash);
+        if (!rec.registered) _modelPublishers[modelHash].push(msg.sender);
 
         uint64 now_ = uint64(block.timestamp);
-        rec.publisher = msg.sender;
+        rec.registered = true;
+        rec.revoked = false;
+        rec.revokedAt = 0;
         rec.registeredAt = now_;
 
         emit ModelRegistered(msg.sender, modelHash, now_);
     }
 
-    /// @notice Revokes `modelHash`. Callable by the publisher that registered it (accredited or
-    ///         not) or by the owner.
-    /// @dev Reverts UnknownModel, NotAuthorized or AlreadyRevoked, checked in that order.
+    /// @notice Revokes the caller's own registration of `modelHash`.
+    /// @dev Reverts UnknownModel or AlreadyRevoked.
     function revokeModel(uint256 modelHash) external {
-        ModelRecord storage rec = _models[modelHash];
-        address publisher = rec.publisher;
-        if (publisher == address(0)) revert UnknownModel(modelHash);
+        _revokeModel(msg.sender, modelHash);
+    }
+
+    /// @notice Revokes `publisher`'s registration of `modelHash`. Callable by that publisher or
+    ///         by the owner; the owner's revocation is final.
+    /// @dev Reverts NotAuthorized, UnknownModel or AlreadyRevoked, checked in that order.
+    function revokeModelOf(address publisher, uint256 modelHash) external {
         if (msg.sender != publisher && msg.sender != owner) revert NotAuthorized();
+        _revokeModel(publisher, modelHash);
+    }
+
+    function _revokeModel(address publisher, uint256 modelHash) private {
+        ModelRecord storage rec = _models[publisher][modelHash];
+        if (!rec.registered) revert UnknownModel(modelHash);
         if (rec.revoked) revert AlreadyRevoked(modelHash);
 
         rec.revoked = true;
         rec.revokedAt = uint64(block.timestamp);
+        if (msg.sender != publisher) rec.revokedByOwner = true;
 
-        emit ModelRevoked(modelHash, msg.sender);
+        emit ModelRevoked(publisher, modelHash, msg.sender);
     }
 
-    /// @notice True if `modelHash` is registered, not revoked, and its publisher is accredited
-    ///         now.
+    /// @notice True if some publisher, accredited now, holds an unrevoked registration of
+    ///         `modelHash`.
     function isModelAccepted(uint256 modelHash) external view returns (bool) {
-        ModelRecord storage rec = _models[modelHash];
-        address publisher = rec.publisher;
-        return publisher != address(0) && !rec.revoked && isModelPublisher[publisher];
+        address[] storage publishers = _modelPublishers[modelHash];
+        for (uint256 i = 0; i < publishers.length; ++i) {
+            if (_accepted(publishers[i], modelHash)) return true;
+        }
+        return false;
     }
 
-    /// @notice Who registered `modelHash` and when it was registered and revoked; all zero if
-    ///         never registered, and revokedAt = 0 while not revoked.
-    function modelInfo(uint256 modelHash)
+    /// @notice True if `publisher` is accredited now and holds an unrevoked registration of
+    ///         `modelHash`.
+    function isModelAcceptedFrom(address publisher, uint256 modelHash) external view returns (bool) {
+        return _accepted(publisher, modelHash);
+    }
+
+    function _accepted(address publisher, uint256 modelHash) private view returns (bool) {
+        ModelRecord storage rec = _models[publisher][modelHash];
+        return rec.registered && !rec.revoked && isModelPublisher[publisher];
+    }
+
+    /// @notice Every publisher that ever registered `modelHash`, in the order of their first
+    ///         registration.
+    function modelPublishers(uint256 modelHash) external view returns (address[] memory) {
+        return _modelPublishers[modelHash];
+    }
+
+    /// @notice When `publisher` registered `modelHash` (last) and revoked it; zero if never,
+    ///         and revokedAt = 0 while its registration stands.
+    function modelInfo(address publisher, uint256 modelHash)
         external
         view
-        returns (address publisher, uint64 registeredAt, uint64 revokedAt)
+        returns (uint64 registeredAt, uint64 revokedAt)
     {
-        ModelRecord storage rec = _models[modelHash];
-        return (rec.publisher, rec.registeredAt, rec.revokedAt);
+        ModelRecord storage rec = _models[publisher][modelHash];
+        return (rec.registeredAt, rec.revokedAt);
     }
 
     // ------------------------------------------------------------------------------------

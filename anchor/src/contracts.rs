@@ -211,7 +211,34 @@ impl Registry {
         self.send(chain, publisher, R::registerModelCall { modelHash: encode::fr_to_u256(model_hash) })
     }
 
-    /// Whether a model hash is registered, unrevoked, by a still-accredited publisher.
+    /// Revokes `publisher`'s own registration of a model hash.
+    pub fn revoke_model(&self, chain: &mut dyn Chain, publisher: &Account, model_hash: &Fr) -> Result<Receipt, Error> {
+        self.send(chain, publisher, R::revokeModelCall { modelHash: encode::fr_to_u256(model_hash) })
+    }
+
+    /// Revokes `publisher`'s registration of a model hash, as `from` (the owner, whose revocation
+    /// is final, or the publisher itself).
+    pub fn revoke_model_of(
+        &self,
+        chain: &mut dyn Chain,
+        from: &Account,
+        publisher: Address,
+        model_hash: &Fr,
+    ) -> Result<Receipt, Error> {
+        self.send(chain, from, R::revokeModelOfCall { publisher, modelHash: encode::fr_to_u256(model_hash) })
+    }
+
+    /// Whether `publisher`, accredited now, holds an unrevoked registration of a model hash.
+    pub fn is_model_accepted_from(
+        &self,
+        chain: &mut dyn Chain,
+        publisher: Address,
+        model_hash: &Fr,
+    ) -> Result<bool, Error> {
+        view(chain, self.address, R::isModelAcceptedFromCall { publisher, modelHash: encode::fr_to_u256(model_hash) })
+    }
+
+    /// Whether a model hash is registered, unrevoked, by a still-accredited publisher (any).
     pub fn is_model_accepted(&self, chain: &mut dyn Chain, model_hash: &Fr) -> Result<bool, Error> {
         view(chain, self.address, R::isModelAcceptedCall { modelHash: encode::fr_to_u256(model_hash) })
     }

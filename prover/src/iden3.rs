@@ -9,7 +9,10 @@
 //! have no "outputs"), then the witness variables in allocation order. The constraints are the
 //! matrices the Groth16 setup and prover use (linear combinations inlined), in their order.
 
-use crate::error::{syn, ProveError};
+use crate::{
+    ceremony::encoding::binfile,
+    error::{syn, ProveError},
+};
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField};
 use ark_relations::gr1cs::{
@@ -109,20 +112,6 @@ fn fr_le(x: &Fr) -> [u8; N8] {
 
 fn u32_of(what: &str, n: usize) -> Result<u32, ProveError> {
     u32::try_from(n).map_err(|_| ProveError::Synthesis(format!("{n} {what}: more than the format's u32")))
-}
-
-fn binfile(magic: &[u8; 4], version: u32, sections: &[(u32, &[u8])]) -> Vec<u8> {
-    let len = 12 + sections.iter().map(|(_, d)| 12 + d.len()).sum::<usize>();
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(magic);
-    out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-    for (kind, data) in sections {
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
-        out.extend_from_slice(data);
-    }
-    out
 }
 
 #[cfg(test)]

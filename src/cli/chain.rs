@@ -82,15 +82,8 @@ pub enum ChainCmd {
     DeployVerifier {
         #[command(flatten)]
         opts: ChainOpts,
-        /// Keys directory.
-        #[arg(long, default_value = "healthzk-data/keys")]
-        keys: PathBuf,
-        /// Which statement's key.
-        #[arg(long, default_value_t = Statement::CredentialQuery)]
-        statement: Statement,
-        /// Which key, by id, when the directory holds several of the statement's.
-        #[arg(long)]
-        key_id: Option<String>,
+        #[command(flatten)]
+        key: KeyChoice,
     },
     /// Record the verifying key in --keys as accepted in the registry (owner only): its key id,
     /// statement and its ceremony's transcript hash (`keys show`). A development key needs
@@ -98,15 +91,8 @@ pub enum ChainCmd {
     AcceptKey {
         #[command(flatten)]
         opts: ChainOpts,
-        /// Keys directory.
-        #[arg(long, default_value = "healthzk-data/keys")]
-        keys: PathBuf,
-        /// Which statement's key.
-        #[arg(long, default_value_t = Statement::CredentialQuery)]
-        statement: Statement,
-        /// Which key, by id, when the directory holds several of the statement's.
-        #[arg(long)]
-        key_id: Option<String>,
+        #[command(flatten)]
+        key: KeyChoice,
         /// Allow a single-party development key (recorded with an empty transcript hash).
         #[arg(long)]
         dev: bool,
@@ -123,16 +109,32 @@ pub enum ChainCmd {
         /// The verifier contract's address.
         #[arg(long)]
         address: String,
-        /// Keys directory.
-        #[arg(long, default_value = "healthzk-data/keys")]
-        keys: PathBuf,
-        /// Which statement's key.
-        #[arg(long, default_value_t = Statement::CredentialQuery)]
-        statement: Statement,
-        /// Which key, by id, when the directory holds several of the statement's.
-        #[arg(long)]
-        key_id: Option<String>,
+        #[command(flatten)]
+        key: KeyChoice,
     },
+}
+
+/// One verifying key of a keys directory.
+#[derive(Args, Debug, Clone)]
+pub struct KeyChoice {
+    /// Keys directory.
+    #[arg(long, default_value = "healthzk-data/keys")]
+    keys: PathBuf,
+    /// Which statement's key.
+    #[arg(long, default_value_t = Statement::CredentialQuery)]
+    statement: Statement,
+    /// Which key, by id, when the directory holds several of the statement's.
+    #[arg(long)]
+    key_id: Option<String>,
+}
+
+impl KeyChoice {
+    /// The directory and the key it names.
+    fn load(&self) -> Result<(KeyDir, healthzk_prover::keydir::FoundKey)> {
+        let dir = KeyDir::new(&self.keys);
+        let key = chosen_key(&dir, self.statement, self.key_id.as_deref())?;
+        Ok((dir, key))
+    }
 }
 
 /// An issuer, by its directory (whose chain key gives the address) or by address.
@@ -345,14 +347,11 @@ pub fn run(cmd: ChainCmd) -> Result<u8> {
             );
             Ok(0)
         }
-        ChainCmd::AcceptKey { opts, keys, statement, key_id, dev, withdraw } => {
-            accept_key(&opts, &keys, statement, key_id.as_deref(), dev, withdraw)
-        }
-        ChainCmd::CheckVerifier { opts, address, keys, statement, key_id } => {
-            check_verifier(&opts, &address, &keys, statement, key_id.as_deref())
-        }
-        ChainCmd::DeployVerifier { opts, keys, statement, key_id } => {
-            let key = chosen_key(&KeyDir::new(&keys), statement, key_id.as_deref())?;
+        ChainCmd::AcceptKey { opts, key, dev, withdraw } => accept_key(&opts, &key, dev, withdraw),
+        ChainCmd::CheckVerifier { opts, address, key } => check_verifier(&opts, &address, &key),
+        ChainCmd::DeployVerifier { opts, key: choice } => {
+            let statement = choice.statement;
+            let (_, key) = choice.load()?;
             let mut chain = open(&opts)?;
             let (mut d, _) = deployment(&opts, chain.as_ref())?;
             let from = owner(&opts)?;
@@ -371,16 +370,9 @@ pub fn run(cmd: ChainCmd) -> Result<u8> {
 }
 
 /// `chain accept-key`: records (or withdraws) a key of `keys` in the registry, as its owner.
-fn accept_key(
-    opts: &ChainOpts,
-    keys: &Path,
-    statement: Statement,
-    key_id: Option<&str>,
-    dev: bool,
-    withdraw: bool,
-) -> Result<u8> {
-    let dir = KeyDir::new(keys);
-    let key = chosen_key(&dir, statement, key_id)?;
+fn accept_key(opts: &ChainOpts, choice: &KeyChoice, dev: bool, withdraw: bool) -> Result<u8> {
+    let statement = choice.statement;
+    let (dir, key) = choice.load()?;
     let mut chain = open(opts)?;
     let reg = registry(opts, chain.as_ref())?;
     let from = owner(opts)?;
@@ -409,15 +401,9 @@ fn accept_key(
 
 /// `chain check-verifier`: the deployed verifier's key, point by point, and the registry's record
 /// of it, against the key in `keys`. Exit 1 on any difference.
-fn check_verifier(
-    opts: &ChainOpts,
-    address: &str,
-    keys: &Path,
-    statement: Statement,
-    key_id: Option<&str>,
-) -> Result<u8> {
-    let dir = KeyDir::new(keys);
-    let key = chosen_key(&dir, statement, key_id)?;
+fn check_verifier(opts: &ChainOpts, address: &str, choice: &KeyChoice) -> Result<u8> {
+    let (statement, keys) = (choice.statement, &choice.keys);
+    let (dir, key) = choice.load()?;
     let expected = healthzk_anchor::encode::VerifierArgs::new(&key.vk).map_err(|e| bad(e.to_string()))?;
     let contract = VerifierContract { address: parse_address("--address", address)? };
     let mut chain = open(opts)?;

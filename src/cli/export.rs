@@ -4,14 +4,13 @@
 //! circuit a phase-2 ceremony runs over).
 
 use super::{
-    io::{bad, depth_arg, read_json, write_file},
+    ceremony::{Circuit, CircuitArgs},
+    io::{bad, read_json, write_file},
     keys::{key_for, KeysArg},
-    model::load_model,
 };
 use anyhow::Result;
 use clap::Subcommand;
-use healthzk_core::{presentation::Presentation, statement::Statement, DEFAULT_TREE_DEPTH};
-use healthzk_prover::score::Weights;
+use healthzk_core::presentation::Presentation;
 use healthzk_verifier::snarkjs;
 use std::path::PathBuf;
 
@@ -33,18 +32,8 @@ pub enum ExportCmd {
     /// `snarkjs r1cs info`, `snarkjs zkey new`). Wire 0 is the constant 1, then the public
     /// inputs in circuit order, then the witness.
     R1cs {
-        /// `credential-query`, or `score-threshold` with --model.
-        #[arg(long)]
-        statement: String,
-        /// Issuer tree depth.
-        #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
-        depth: usize,
-        /// score-threshold: the model file (one circuit per model with public weights).
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// score-threshold: private weights (one circuit per model shape).
-        #[arg(long, requires = "model")]
-        private_weights: bool,
+        #[command(flatten)]
+        circuit: CircuitArgs,
         /// Output file (.r1cs).
         #[arg(long)]
         out: PathBuf,
@@ -54,28 +43,12 @@ pub enum ExportCmd {
 pub fn run(cmd: ExportCmd) -> Result<u8> {
     match cmd {
         ExportCmd::Snarkjs { keys, presentation, out } => snarkjs(keys, presentation, out),
-        ExportCmd::R1cs { statement, depth, model, private_weights, out } => {
-            r1cs(&statement, depth, model, private_weights, out)
-        }
+        ExportCmd::R1cs { circuit, out } => r1cs(&circuit, out),
     }
 }
 
-fn r1cs(statement: &str, depth: usize, model: Option<PathBuf>, private: bool, out: PathBuf) -> Result<u8> {
-    depth_arg(depth)?;
-    let statement = Statement::from_name(statement).ok_or_else(|| {
-        bad(format!("--statement {statement:?}: unknown; one of {}", Statement::ALL.map(Statement::name).join(", ")))
-    })?;
-    let r = match (statement, model) {
-        (Statement::CredentialQuery, None) => healthzk_prover::query::r1cs(depth)?,
-        (Statement::CredentialQuery, Some(_)) => return Err(bad("--model is for --statement score-threshold")),
-        (Statement::ScoreThreshold, None) => {
-            return Err(bad("--statement score-threshold needs --model (and --private-weights for a shape's circuit)"))
-        }
-        (Statement::ScoreThreshold, Some(m)) => {
-            let (model, _) = load_model(&m, None)?;
-            healthzk_prover::score::r1cs(depth, Weights::for_model(&model, private))?
-        }
-    };
+fn r1cs(circuit: &CircuitArgs, out: PathBuf) -> Result<u8> {
+    let Circuit { statement, depth, r1cs: r, .. } = circuit.circuit()?;
     write_file(&out, &r.to_r1cs_bytes()?)?;
     eprintln!(
         "wrote {}: {statement} at depth {depth}, {} constraints, {} wires ({} public inputs)",

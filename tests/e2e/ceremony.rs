@@ -173,23 +173,13 @@ fn a_ceremony_with_snarkjs_verifies_imports_and_proves() {
     // Import: the keys say where they came from, and prove.
     let keys = d.join("keys");
     let ks = keys.to_str().unwrap();
-    let o = hz(
-        d,
-        &[
-            "ceremony",
-            "import",
-            "--zkey",
-            "final.zkey",
-            "--ptau",
-            "pot.ptau",
-            "--statement",
-            "credential-query",
-            "--depth",
-            DEPTH,
-            "--keys",
-            ks,
-        ],
-    );
+    let import = |zkey: &str, extra: &[&str]| {
+        let mut args = vec!["ceremony", "import", "--zkey", zkey, "--ptau", "pot.ptau", "--statement"];
+        args.extend(["credential-query", "--depth", DEPTH, "--keys", ks]);
+        args.extend_from_slice(extra);
+        hz(d, &args)
+    };
+    let o = import("final.zkey", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let shown = ok(d, &["keys", "show", "--keys", ks]);
     assert!(shown.contains("provenance  ceremony, transcript hash"), "{shown}");
@@ -262,24 +252,7 @@ fn a_ceremony_with_snarkjs_verifies_imports_and_proves() {
     );
 
     // A key with no contribution (delta = 1) is never imported.
-    let o = hz(
-        d,
-        &[
-            "ceremony",
-            "import",
-            "--zkey",
-            "c0.zkey",
-            "--ptau",
-            "pot.ptau",
-            "--statement",
-            "credential-query",
-            "--depth",
-            DEPTH,
-            "--keys",
-            ks,
-            "--force",
-        ],
-    );
+    let o = import("c0.zkey", &["--force"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no phase-2 contribution"), "{}", text(&o));
 }

@@ -351,6 +351,29 @@ pub fn registry_and_gate_suite(
     registry.remove_model_publisher(chain, owner, stranger.address()).unwrap();
     assert!(!registry.is_model_accepted(chain, &model_hash).unwrap());
 
+    // Registrations are per publisher: a squatter's registration or revocation blocks no one.
+    let (squatter, honest) = (stranger, holder);
+    let h = Fr::from(0x5eed_u64);
+    registry.accredit_model_publisher(chain, owner, squatter.address()).unwrap();
+    registry.accredit_model_publisher(chain, owner, honest.address()).unwrap();
+    registry.register_model(chain, squatter, &h).unwrap();
+    registry.revoke_model(chain, squatter, &h).unwrap();
+    reverted_with(registry.revoke_model(chain, squatter, &h), "AlreadyRevoked");
+    assert!(!registry.is_model_accepted(chain, &h).unwrap());
+    registry.register_model(chain, honest, &h).expect("another publisher's revocation blocks no one");
+    assert!(registry.is_model_accepted(chain, &h).unwrap());
+    assert!(registry.is_model_accepted_from(chain, honest.address(), &h).unwrap());
+    assert!(!registry.is_model_accepted_from(chain, squatter.address(), &h).unwrap());
+    // A publisher may register again what it revoked itself, not what the owner revoked.
+    registry.register_model(chain, squatter, &h).unwrap();
+    assert!(registry.is_model_accepted_from(chain, squatter.address(), &h).unwrap());
+    reverted_with(registry.revoke_model_of(chain, squatter, honest.address(), &h), "NotAuthorized");
+    registry.revoke_model_of(chain, owner, squatter.address(), &h).unwrap();
+    reverted_with(registry.register_model(chain, squatter, &h), "RevokedByOwner");
+    assert!(registry.is_model_accepted(chain, &h).unwrap(), "the honest publisher's registration stands");
+    registry.remove_model_publisher(chain, owner, honest.address()).unwrap();
+    assert!(!registry.is_model_accepted(chain, &h).unwrap());
+
     // Removing the issuer withdraws all its roots.
     registry.remove_issuer(chain, owner, issuer.address()).unwrap();
     assert!(registry.accepted_roots(chain, issuer.address()).unwrap().is_empty());
