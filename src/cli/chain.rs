@@ -441,6 +441,9 @@ fn check_verifier(opts: &ChainOpts, address: &str, choice: &KeyChoice) -> Result
         if r.since != 0 && !r.accepted {
             diffs.push("the registry's acceptance (the key is withdrawn)");
         }
+        if r.since != 0 && r.statement != statement.code() {
+            diffs.push("the registry's statement for this key");
+        }
     }
     if diffs.is_empty() {
         println!("verifier {} holds {line}", contract.address);
