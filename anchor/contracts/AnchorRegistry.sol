@@ -138,6 +138,8 @@ contract AnchorRegistry {
     error KeyAlreadyRecorded(bytes32 keyId);
     /// @notice `keyId` was never recorded, or is already withdrawn.
     error UnknownKey(bytes32 keyId);
+    /// @notice The statement code is 0, or the transcript hash is neither empty nor 64 bytes.
+    error InvalidKeyRecord();
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner();
@@ -365,20 +367,26 @@ contract AnchorRegistry {
 
     /// @notice Revokes `publisher`'s registration of `modelHash`. Callable by that publisher or
     ///         by the owner; the owner's revocation is final.
-    /// @dev Reverts NotAuthorized, UnknownModel or AlreadyRevoked, checked in that order.
+    /// @dev Reverts NotAuthorized, UnknownModel or AlreadyRevoked (for the owner: already
+    ///      revoked by the owner), checked in that order.
     function revokeModelOf(address publisher, uint256 modelHash) external {
         if (msg.sender != publisher && msg.sender != owner) revert NotAuthorized();
         _revokeModel(publisher, modelHash);
     }
 
+    /// @dev The owner's revocation is final even when the publisher revoked first (it would
+    ///      otherwise register the hash again): then it only marks the record.
     function _revokeModel(address publisher, uint256 modelHash) private {
         ModelRecord storage rec = _models[publisher][modelHash];
         if (!rec.registered) revert UnknownModel(modelHash);
-        if (rec.revoked) revert AlreadyRevoked(modelHash);
+        bool byOwner = msg.sender != publisher;
+        if (rec.revoked && (!byOwner || rec.revokedByOwner)) revert AlreadyRevoked(modelHash);
 
-        rec.revoked = true;
-        rec.revokedAt = uint64(block.timestamp);
-        if (msg.sender != publisher) rec.revokedByOwner = true;
+        if (!rec.revoked) {
+            rec.revoked = true;
+            rec.revokedAt = uint64(block.timestamp);
+        }
+        if (byOwner) rec.revokedByOwner = true;
 
         emit ModelRevoked(publisher, modelHash, msg.sender);
     }
@@ -428,11 +436,13 @@ contract AnchorRegistry {
     /// @notice Records verifying key `keyId` as accepted for `statement` (1 credential query,
     ///         2 score threshold; SPEC.md §8), with the transcript hash of its ceremony (64
     ///         bytes of BLAKE2b-512; empty for a development key).
-    /// @dev Reverts KeyAlreadyRecorded if the id is zero or was recorded before: a withdrawn
-    ///      key stays withdrawn.
+    /// @dev Reverts KeyAlreadyRecorded if the id is zero or was recorded before (a withdrawn
+    ///      key stays withdrawn), InvalidKeyRecord if `statement` is 0 or `transcriptHash` is
+    ///      neither empty nor 64 bytes.
     function acceptVerifyingKey(bytes32 keyId, uint8 statement, bytes calldata transcriptHash) external onlyOwner {
         KeyRecord storage rec = _keys[keyId];
         if (keyId == bytes32(0) || rec.since != 0) revert KeyAlreadyRecorded(keyId);
+        if (statement == 0 || (transcriptHash.length != 0 && transcriptHash.length != 64)) revert InvalidKeyRecord();
         rec.statement = statement;
         rec.since = uint64(block.timestamp);
         rec.transcriptHash = transcriptHash;

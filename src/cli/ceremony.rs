@@ -139,7 +139,7 @@ pub enum CeremonyCmd {
         /// The beacon value, hex (1 to 255 bytes).
         #[arg(long)]
         beacon: String,
-        /// SHA-256 is applied to the beacon 2^N times (10..=63), as in snarkjs.
+        /// SHA-256 is applied to the beacon 2^N times (10..=32; snarkjs allows up to 63).
         #[arg(long)]
         iterations: u8,
         /// The name the transcript records.
@@ -347,8 +347,11 @@ fn verify(zkey: PathBuf, ptau: PathBuf, circuit: CircuitArgs) -> Result<u8> {
     match verified(&zkey, &ptau, &c)? {
         Ok((_, v, _)) => {
             print_verified(&v);
-            if v.contributions.is_empty() {
-                println!("ceremony OK, but it has no contribution yet: its delta is 1 and anyone can forge proofs");
+            if v.contributions.iter().all(|c| c.beacon.is_some()) {
+                println!(
+                    "ceremony OK, but it has no secret contribution yet (none, or beacons only): anyone can compute \
+                     its delta and forge proofs"
+                );
             } else {
                 println!("ceremony OK: {} contribution(s)", v.contributions.len());
             }
@@ -374,10 +377,10 @@ fn import(zkey: PathBuf, ptau: PathBuf, circuit: CircuitArgs, keys: PathBuf, for
             return Ok(1);
         }
     };
-    if v.contributions.is_empty() {
+    if v.contributions.iter().all(|c| c.beacon.is_some()) {
         return Err(bad(format!(
-            "{}: no phase-2 contribution, so its delta is 1 and anyone could forge proofs; add contributions \
-             (ceremony contribute) and a beacon first",
+            "{}: no secret phase-2 contribution (none, or beacons only, whose delta anyone can recompute), so anyone \
+             could forge proofs; add contributions (ceremony contribute) before the beacon",
             zkey.display()
         )));
     }

@@ -523,8 +523,9 @@ pub fn register_model(opts: &ChainOpts, hash: Fr) -> Result<u8> {
     let mut chain = open(opts)?;
     let reg = registry(opts, chain.as_ref())?;
     let me = account(opts, Some(&opts.chain.join(PUBLISHER_KEY)), true)?;
-    if reg.is_model_accepted(chain.as_mut(), &hash).map_err(chain_err)? {
-        println!("model {} is already registered", field::to_hex(&hash));
+    // Registrations are per publisher: another publisher's (a squatter's) does not count.
+    if reg.is_model_accepted_from(chain.as_mut(), me.address(), &hash).map_err(chain_err)? {
+        println!("model {} is already registered by {}", field::to_hex(&hash), me.address());
         return Ok(0);
     }
     let receipt = reg.register_model(chain.as_mut(), &me, &hash).map_err(chain_err)?;

@@ -280,7 +280,12 @@ fn nonzero<R: RngCore>(rng: &mut R) -> Fr {
     }
 }
 
-/// Checks a beacon's parameters as snarkjs does.
+/// The largest beacon exponent healthzk applies or verifies: 2^32 SHA-256 iterations take
+/// minutes; snarkjs allows 63, which a file from a stranger could use to stall a verifier.
+pub const MAX_BEACON_EXP: u8 = 32;
+
+/// Checks a beacon's parameters as snarkjs does, with the exponent capped at
+/// [`MAX_BEACON_EXP`].
 pub fn check_beacon(hash: &[u8], iterations_exp: u8) -> Result<(), CeremonyError> {
     if hash.is_empty() || hash.len() > 255 {
         return Err(CeremonyError::Malformed(format!(
@@ -288,9 +293,11 @@ pub fn check_beacon(hash: &[u8], iterations_exp: u8) -> Result<(), CeremonyError
             hash.len()
         )));
     }
-    if !(10..=63).contains(&iterations_exp) {
+    if !(10..=MAX_BEACON_EXP).contains(&iterations_exp) {
         return Err(CeremonyError::Malformed(format!(
-            "--iterations {iterations_exp}: the exponent of the SHA-256 iteration count must be in 10..=63"
+            "--iterations {iterations_exp}: the exponent of the SHA-256 iteration count must be in \
+             10..={MAX_BEACON_EXP} (snarkjs allows up to 63, but 2^33 and more iterations would keep a verifier busy \
+             for hours: a file from a stranger could use that to stall it)"
         )));
     }
     Ok(())
@@ -482,6 +489,8 @@ mod tests {
         let (z1, h1) = contribute(&z0, &mut rng, b"typed", Some("alice"));
         let (z2, _) = contribute(&z1, &mut rng, b"", None);
         let (z3, _) = beacon(&z2, &[0xab; 32], 10, Some("final beacon")).unwrap();
+        let e = beacon(&z2, &[0xab; 32], 33, None).unwrap_err().to_string();
+        assert!(e.contains("10..=32"), "a beacon of 2^33 iterations is refused: {e}");
         let back = Zkey::parse(&z3.to_bytes()).unwrap();
         assert_eq!(back, z3);
         let v = verify(&back, &r1cs, &ptau, &mut rng).unwrap();

@@ -86,7 +86,9 @@ async fn register_model(State(state): State<Arc<AppState>>, _: AdminAuth, Json(v
     tokio::task::spawn_blocking(move || -> Result<(), Internal> {
         let mut c = st.chain.lock().unwrap();
         let c = &mut *c;
-        if !c.registry.is_model_accepted(c.chain.as_mut(), &hash)? {
+        // Registrations are per publisher: only the service's own counts.
+        let me = c.owner.address();
+        if !c.registry.is_model_accepted_from(c.chain.as_mut(), me, &hash)? {
             c.registry.register_model(c.chain.as_mut(), &c.owner, &hash)?;
         }
         Ok(())

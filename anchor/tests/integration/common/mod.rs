@@ -368,7 +368,10 @@ pub fn registry_and_gate_suite(
     registry.register_model(chain, squatter, &h).unwrap();
     assert!(registry.is_model_accepted_from(chain, squatter.address(), &h).unwrap());
     reverted_with(registry.revoke_model_of(chain, squatter, honest.address(), &h), "NotAuthorized");
+    // The owner's revocation is final, also when the publisher revoked first to dodge it.
+    registry.revoke_model(chain, squatter, &h).unwrap();
     registry.revoke_model_of(chain, owner, squatter.address(), &h).unwrap();
+    reverted_with(registry.revoke_model_of(chain, owner, squatter.address(), &h), "AlreadyRevoked");
     reverted_with(registry.register_model(chain, squatter, &h), "RevokedByOwner");
     assert!(registry.is_model_accepted(chain, &h).unwrap(), "the honest publisher's registration stands");
     registry.remove_model_publisher(chain, owner, honest.address()).unwrap();
