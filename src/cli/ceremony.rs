@@ -15,8 +15,8 @@ use healthzk_prover::{
     ceremony::{self, ptau::Ptau, zkey::Zkey, CeremonyError, Verified},
     iden3::R1cs,
     keydir::{CeremonyRecord, ContributionRecord},
-    score::{ScoreProver, Weights},
-    KeyDir, KeyName, Prover,
+    score::Weights,
+    KeyDir, KeyId, KeyName,
 };
 use rand::rngs::OsRng;
 use std::{io::BufRead, path::PathBuf, time::Instant};
@@ -43,7 +43,6 @@ pub struct Circuit {
     pub statement: Statement,
     pub depth: usize,
     pub name: KeyName,
-    pub weights: Option<Weights>,
     pub r1cs: R1cs,
 }
 
@@ -60,13 +59,9 @@ impl CircuitArgs {
         })?;
         let depth = self.depth;
         match (statement, &self.model) {
-            (Statement::CredentialQuery, None) => Ok(Circuit {
-                statement,
-                depth,
-                name: KeyName::Query,
-                weights: None,
-                r1cs: healthzk_prover::query::r1cs(depth)?,
-            }),
+            (Statement::CredentialQuery, None) => {
+                Ok(Circuit { statement, depth, name: KeyName::Query, r1cs: healthzk_prover::query::r1cs(depth)? })
+            }
             (Statement::CredentialQuery, Some(_)) => Err(bad("--model is for --statement score-threshold")),
             (Statement::ScoreThreshold, None) => {
                 Err(bad("--statement score-threshold needs --model (and --private-weights for a shape's circuit)"))
@@ -76,8 +71,8 @@ impl CircuitArgs {
                 let weights = Weights::for_model(&model, self.private_weights);
                 let name =
                     if self.private_weights { KeyName::ScoreShape(model.shape()) } else { KeyName::ScoreModel(hash) };
-                let r1cs = healthzk_prover::score::r1cs(depth, weights.clone())?;
-                Ok(Circuit { statement, depth, name, weights: Some(weights), r1cs })
+                let r1cs = healthzk_prover::score::r1cs(depth, weights)?;
+                Ok(Circuit { statement, depth, name, r1cs })
             }
         }
     }
@@ -386,11 +381,9 @@ fn import(zkey: PathBuf, ptau: PathBuf, circuit: CircuitArgs, keys: PathBuf, for
     }
     print_verified(&v);
     let pk = z.proving_key();
-    // The engine checks the key against the circuit's shape before anything is written.
-    let key_id = match &c.weights {
-        None => Prover::new(pk.clone(), c.depth)?.key_id(),
-        Some(w) => ScoreProver::new(pk.clone(), c.depth, w.clone())?.key_id(),
-    };
+    // verify checked the key's shape against the circuit (wires, inputs, domain): no second
+    // synthesis is needed here.
+    let key_id = KeyId::of(&pk.vk);
     let record = CeremonyRecord {
         key_id: key_id.to_hex(),
         statement: c.statement.name().to_string(),

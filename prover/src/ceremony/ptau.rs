@@ -7,7 +7,7 @@ use super::{
     error::CeremonyError,
 };
 use ark_bn254::{Fq, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
-use ark_ec::{scalar_mul::BatchMulPreprocessing, AffineRepr, PrimeGroup};
+use ark_ec::{scalar_mul::BatchMulPreprocessing, PrimeGroup};
 use ark_ff::{BigInteger, PrimeField, UniformRand, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use rand::{CryptoRng, RngCore};
@@ -183,18 +183,18 @@ pub fn dev_ptau<R: RngCore + CryptoRng>(power: u32, rng: &mut R) -> Result<Vec<u
     ))
 }
 
-/// Checks a ptau's Lagrange block against its monomial powers: the block's points sum to
-/// τ⁰·G1 = G1 (Σ Lᵢ = 1). A cheap sanity check used by tests.
-pub fn lagrange_sums_to_generator(p: &Ptau<'_>, m: usize) -> Result<bool, CeremonyError> {
-    let l = p.lagrange_g1(12, m)?;
-    let sum: G1Projective = l.iter().map(|a| a.into_group()).sum();
-    Ok(sum == G1Projective::generator())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_ec::AffineRepr;
     use rand::SeedableRng;
+
+    /// The block's points sum to τ⁰·G1 = G1 (Σ Lᵢ = 1).
+    fn lagrange_sums_to_generator(p: &Ptau<'_>, m: usize) -> Result<bool, CeremonyError> {
+        let l = p.lagrange_g1(12, m)?;
+        let sum: G1Projective = l.iter().map(|a| a.into_group()).sum();
+        Ok(sum == G1Projective::generator())
+    }
 
     #[test]
     fn a_dev_ptau_parses_and_its_lagrange_blocks_sum_to_the_generator() {
